@@ -1,0 +1,113 @@
+//! The hub's record of one greenlet.
+
+use std::panic::Location;
+use std::rc::Rc;
+use std::time::Instant;
+
+use corosensei::{Coroutine, Yielder};
+
+use crate::greenlet::stack::GreenStack;
+use crate::time::timer_queue::TimerKey;
+
+/// A greenlet's coroutine: resumed with `()`, suspends with `()`.
+pub(crate) type Coro = Coroutine<(), (), (), GreenStack>;
+
+/// The greenlet's view of its coroutine.
+pub(crate) type GreenYielder = Yielder<(), ()>;
+
+/// Scheduling state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum State {
+    /// In the run queue.
+    Ready,
+    /// Executing (or, for the main greenlet, running the hub loop's caller).
+    Running,
+    /// Suspended until woken.
+    Parked,
+}
+
+/// Completes a greenlet's join state when it is killed before it starts.
+pub(crate) trait Completion {
+    fn complete_killed(&self);
+}
+
+/// Everything the hub knows about one greenlet.
+pub(crate) struct Entry {
+    pub(crate) id: u64,
+    pub(crate) name: Option<Rc<str>>,
+    pub(crate) location: &'static Location<'static>,
+    pub(crate) state: State,
+    /// Wait sequence number; a `WakeToken` or run-queue item is valid only
+    /// while it matches.
+    pub(crate) seq: u64,
+    /// Woken after preparing to park but before parking.
+    pub(crate) notified: bool,
+    /// The last wake-up came from the park deadline.
+    pub(crate) timed_out: bool,
+    /// A kill is pending; delivered at the next suspension point.
+    pub(crate) kill: bool,
+    /// A `with_timeout` that fired: (timeout id, nesting depth).
+    pub(crate) pending_timeout: Option<(u64, u32)>,
+    /// How many `with_timeout` blocks are active.
+    pub(crate) timeout_depth: u32,
+    /// What the greenlet is blocked in, for diagnostics.
+    pub(crate) waiting_on: &'static str,
+    /// Deadline of the current park, for diagnostics.
+    pub(crate) deadline: Option<Instant>,
+    /// The body, until the greenlet first runs.
+    pub(crate) start: Option<Box<dyn FnOnce()>>,
+    /// Its stack, until the greenlet first runs.
+    pub(crate) stack: Option<GreenStack>,
+    /// The coroutine, while started and suspended.
+    pub(crate) coroutine: Option<Coro>,
+    /// Top of its stack, for the overflow handler.
+    pub(crate) stack_top: usize,
+    /// Set by the greenlet on its first run; points into its own stack.
+    pub(crate) yielder: *const GreenYielder,
+    /// Completes the join state if killed before starting.
+    pub(crate) completion: Option<Rc<dyn Completion>>,
+    /// Timer that starts a `spawn_later` greenlet.
+    pub(crate) start_timer: Option<TimerKey>,
+}
+
+impl Entry {
+    pub(crate) fn main(id: u64) -> Self {
+        Entry {
+            id,
+            name: Some(Rc::from("main")),
+            location: Location::caller(),
+            state: State::Running,
+            seq: 0,
+            notified: false,
+            timed_out: false,
+            kill: false,
+            pending_timeout: None,
+            timeout_depth: 0,
+            waiting_on: "",
+            deadline: None,
+            start: None,
+            stack: None,
+            coroutine: None,
+            stack_top: 0,
+            yielder: std::ptr::null(),
+            completion: None,
+            start_timer: None,
+        }
+    }
+
+    /// Has not run yet (no coroutine made).
+    pub(crate) fn not_started(&self) -> bool {
+        self.start.is_some()
+    }
+}
+
+impl std::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Entry")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("state", &self.state)
+            .field("waiting_on", &self.waiting_on)
+            .finish_non_exhaustive()
+    }
+}

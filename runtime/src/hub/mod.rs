@@ -1,0 +1,745 @@
+//! The hub: one event loop per OS thread.
+//!
+//! The hub owns the run queue, the timer queue, the io driver and every
+//! greenlet of its thread. The thread's own stack acts as the *main greenlet*:
+//! a blocking call made there runs the hub loop inline until its own wake-up
+//! condition holds, so `spawn(..).join()` works from plain `fn main`.
+//!
+//! The loop has tokio's current-thread shape: run up to [`EVENT_INTERVAL`]
+//! ready greenlets in FIFO order, then poll the io driver (with a zero timeout
+//! when more greenlets are ready, otherwise until the next timer), wake the
+//! greenlets whose I/O became ready, fire expired timers against a clock
+//! sampled once per turn, and repeat.
+//!
+//! Low-level parking (`park`, [`WakeToken`]) is what every blocking call is
+//! built on. Tokens carry a sequence number, so a stale wake-up (a timer that
+//! raced with readiness, a second notification) is ignored rather than waking
+//! a greenlet that has moved on.
+
+mod current;
+mod entry;
+mod run_queue;
+mod stats;
+
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::io;
+use std::panic::{Location, resume_unwind};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use corosensei::{Coroutine, CoroutineResult};
+use slab::Slab;
+
+use crate::greenlet::overflow;
+use crate::greenlet::stack::{DEFAULT_STACK_SIZE, StackPool};
+use crate::io::driver::Driver;
+use crate::time::timer_queue::{TimerKey, TimerQueue};
+
+pub(crate) use current::{try_with_hub, with_hub};
+pub(crate) use entry::{Completion, Entry, GreenYielder, State};
+use run_queue::{Ready, RunQueue};
+pub use stats::Stats;
+
+/// How many greenlets run before the hub polls for I/O again.
+pub(crate) const EVENT_INTERVAL: usize = 61;
+
+/// Slab key of the main greenlet (the thread's own stack).
+pub(crate) const MAIN: usize = 0;
+
+/// Wakes one particular wait of one greenlet.
+///
+/// Valid only until that greenlet's wait ends; waking a stale token does
+/// nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WakeToken {
+    pub(crate) key: usize,
+    pub(crate) seq: u64,
+}
+
+impl WakeToken {
+    /// Makes the waiting greenlet ready (on this thread's hub).
+    pub fn wake(self) {
+        with_hub(|hub| hub.wake(self));
+    }
+}
+
+/// How a park ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Woke {
+    /// Someone woke the token.
+    Notified,
+    /// The deadline passed first.
+    TimedOut,
+}
+
+/// A blocking call that nothing can ever wake: no greenlet is ready, no timer
+/// is pending, no I/O is awaited and no cross-thread work is outstanding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WouldBlockForever {
+    /// The blocking call, e.g. `"JoinHandle::join"`.
+    pub call: &'static str,
+}
+
+impl fmt::Display for WouldBlockForever {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "sprout: `{}` would block forever: no greenlet is ready, no timer is pending, \
+             no I/O is awaited and no thread-pool work is outstanding (deadlock)",
+            self.call
+        )
+    }
+}
+
+impl std::error::Error for WouldBlockForever {}
+
+impl From<WouldBlockForever> for io::Error {
+    fn from(e: WouldBlockForever) -> io::Error {
+        io::Error::other(e)
+    }
+}
+
+/// Unwinds a killed greenlet from its suspension point; private payload.
+#[derive(Debug)]
+pub(crate) struct KillSignal;
+
+/// Unwinds a greenlet whose `with_timeout` fired; private payload.
+#[derive(Debug)]
+pub(crate) struct TimeoutSignal {
+    pub(crate) tid: u64,
+}
+
+/// Something the timer queue does when a deadline passes.
+#[derive(Debug)]
+enum TimerAction {
+    /// A park deadline: wake with `Woke::TimedOut`.
+    Deadline(WakeToken),
+    /// Start a `spawn_later` greenlet.
+    Start(WakeToken),
+    /// A `with_timeout` block expired.
+    Timeout { key: usize, id: u64, tid: u64, depth: u32 },
+}
+
+/// An active `with_timeout` block of one greenlet.
+#[derive(Debug)]
+pub(crate) struct TimeoutHandle {
+    key: usize,
+    id: u64,
+    pub(crate) tid: u64,
+    timer: TimerKey,
+}
+
+/// The event loop of one OS thread. See the module docs.
+pub(crate) struct Hub {
+    entries: RefCell<Slab<Entry>>,
+    run_queue: RefCell<RunQueue>,
+    timers: RefCell<TimerQueue<TimerAction>>,
+    pub(crate) driver: Driver,
+    current: Cell<usize>,
+    next_id: Cell<u64>,
+    next_seq: Cell<u64>,
+    stacks: RefCell<StackPool>,
+    idle_waiters: RefCell<Vec<WakeToken>>,
+    pub(crate) stats: Stats,
+    pid: u32,
+}
+
+impl fmt::Debug for Hub {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Hub")
+            .field("greenlets", &self.entries.borrow().len())
+            .field("ready", &self.run_queue.borrow().len())
+            .field("timers", &self.timers.borrow().len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn env_stack_size() -> usize {
+    std::env::var("SPROUT_STACK_SIZE")
+        .ok()
+        .and_then(|s| s.trim().parse::<usize>().ok())
+        .unwrap_or(DEFAULT_STACK_SIZE)
+}
+
+impl Hub {
+    pub(crate) fn new() -> io::Result<Hub> {
+        overflow::install();
+        let mut entries = Slab::with_capacity(64);
+        let main_key = entries.insert(Entry::main(1));
+        debug_assert_eq!(main_key, MAIN);
+        Ok(Hub {
+            entries: RefCell::new(entries),
+            run_queue: RefCell::new(RunQueue::new()),
+            timers: RefCell::new(TimerQueue::new()),
+            driver: Driver::new()?,
+            current: Cell::new(MAIN),
+            next_id: Cell::new(2),
+            next_seq: Cell::new(1),
+            stacks: RefCell::new(StackPool::new(env_stack_size())),
+            idle_waiters: RefCell::new(Vec::new()),
+            stats: Stats::default(),
+            pid: std::process::id(),
+        })
+    }
+
+    #[inline]
+    fn new_seq(&self) -> u64 {
+        let s = self.next_seq.get();
+        self.next_seq.set(s + 1);
+        s
+    }
+
+    /// A fresh sequence number, also used to order completions.
+    pub(crate) fn ticket(&self) -> u64 {
+        self.new_seq()
+    }
+
+    /// Slab key of the running greenlet (`MAIN` on the thread's own stack).
+    #[inline]
+    pub(crate) fn current_key(&self) -> usize {
+        self.current.get()
+    }
+
+    /// Id and name of the running greenlet.
+    pub(crate) fn current_info(&self) -> (u64, Option<Rc<str>>) {
+        let entries = self.entries.borrow();
+        let e = &entries[self.current.get()];
+        (e.id, e.name.clone())
+    }
+
+    pub(crate) fn default_stack_size(&self) -> usize {
+        self.stacks.borrow().default_size()
+    }
+
+    pub(crate) fn set_default_stack_size(&self, size: usize) {
+        let mut stacks = self.stacks.borrow_mut();
+        *stacks = StackPool::new(size);
+    }
+
+    // ===== spawning =====
+
+    /// Registers a new greenlet that runs `start` on a fresh stack, now or
+    /// at `start_at`. Returns its slab key and id.
+    pub(crate) fn spawn(
+        &self,
+        start: Box<dyn FnOnce()>,
+        completion: Rc<dyn Completion>,
+        name: Option<Rc<str>>,
+        stack_size: Option<usize>,
+        location: &'static Location<'static>,
+        start_at: Option<Instant>,
+        id: u64,
+    ) -> io::Result<usize> {
+        let mut stack = self.stacks.borrow_mut().take(stack_size)?;
+        stack.write_header(id, name.as_deref());
+        let seq = self.new_seq();
+        let stack_top = stack.top();
+        let key = self.entries.borrow_mut().insert(Entry {
+            id,
+            name,
+            location,
+            state: if start_at.is_some() { State::Parked } else { State::Ready },
+            seq,
+            notified: false,
+            timed_out: false,
+            kill: false,
+            pending_timeout: None,
+            timeout_depth: 0,
+            waiting_on: if start_at.is_some() { "spawn_later" } else { "" },
+            deadline: start_at,
+            start: Some(start),
+            stack: Some(stack),
+            coroutine: None,
+            stack_top,
+            yielder: std::ptr::null(),
+            completion: Some(completion),
+            start_timer: None,
+        });
+        let token = WakeToken { key, seq };
+        match start_at {
+            Some(at) => {
+                let timer = self.timers.borrow_mut().insert(at, TimerAction::Start(token));
+                self.entries.borrow_mut()[key].start_timer = Some(timer);
+            }
+            None => self.run_queue.borrow_mut().push(Ready { key, seq }),
+        }
+        self.stats.spawned.set(self.stats.spawned.get() + 1);
+        Ok(key)
+    }
+
+    /// Allocates the id for a greenlet about to be spawned.
+    pub(crate) fn next_greenlet_id(&self) -> u64 {
+        let id = self.next_id.get();
+        self.next_id.set(id + 1);
+        id
+    }
+
+    // ===== waking =====
+
+    /// Makes the greenlet waiting on `token` ready; stale tokens are ignored.
+    pub(crate) fn wake(&self, token: WakeToken) {
+        self.wake_inner(token, false);
+    }
+
+    fn wake_inner(&self, token: WakeToken, timed_out: bool) {
+        let mut entries = self.entries.borrow_mut();
+        let Some(e) = entries.get_mut(token.key) else { return };
+        if e.seq != token.seq {
+            return;
+        }
+        match e.state {
+            State::Parked => {
+                e.state = State::Ready;
+                e.timed_out = timed_out;
+                drop(entries);
+                self.run_queue.borrow_mut().push(Ready { key: token.key, seq: token.seq });
+            }
+            // Woken between preparing to park and parking: park returns at once.
+            State::Running => {
+                if !timed_out {
+                    e.notified = true;
+                }
+            }
+            State::Ready => {}
+        }
+    }
+
+    /// Whether `token`'s wait is still going on (it could still be woken).
+    pub(crate) fn token_is_waiting(&self, token: WakeToken) -> bool {
+        matches!(self.entries.borrow().get(token.key), Some(e) if e.seq == token.seq)
+    }
+
+    /// Makes a parked greenlet ready so it notices a pending kill or timeout.
+    fn interrupt(&self, key: usize) {
+        let mut entries = self.entries.borrow_mut();
+        let e = &mut entries[key];
+        if e.state == State::Parked {
+            e.state = State::Ready;
+            let seq = e.seq;
+            drop(entries);
+            self.run_queue.borrow_mut().push(Ready { key, seq });
+        }
+    }
+
+    // ===== parking =====
+
+    /// Suspends the current greenlet until the token handed to `register` is
+    /// woken or `deadline` passes; other greenlets run meanwhile. On the main
+    /// greenlet this runs the hub loop inline.
+    ///
+    /// A pending kill or `with_timeout` expiry unwinds from here (before or
+    /// after parking). `Err` means nothing could ever wake the caller.
+    pub(crate) fn park(
+        &self,
+        what: &'static str,
+        deadline: Option<Instant>,
+        register: impl FnOnce(WakeToken),
+    ) -> Result<Woke, WouldBlockForever> {
+        let key = self.current.get();
+        self.check_interrupts(key);
+        let seq = self.new_seq();
+        {
+            let mut entries = self.entries.borrow_mut();
+            let e = &mut entries[key];
+            e.seq = seq;
+            e.notified = false;
+            e.timed_out = false;
+        }
+        let token = WakeToken { key, seq };
+        register(token);
+        {
+            let mut entries = self.entries.borrow_mut();
+            let e = &mut entries[key];
+            if e.notified {
+                e.notified = false;
+                e.seq = self.new_seq();
+                return Ok(Woke::Notified);
+            }
+            e.state = State::Parked;
+            e.waiting_on = what;
+            e.deadline = deadline;
+        }
+        let timer = deadline.map(|d| self.timers.borrow_mut().insert(d, TimerAction::Deadline(token)));
+        let outcome = self.suspend(key);
+        if let Some(t) = timer {
+            self.timers.borrow_mut().cancel(t);
+        }
+        let timed_out = {
+            let mut entries = self.entries.borrow_mut();
+            let e = &mut entries[key];
+            e.state = State::Running;
+            e.waiting_on = "";
+            e.deadline = None;
+            e.seq = self.new_seq();
+            e.timed_out
+        };
+        if outcome.is_err() {
+            return Err(WouldBlockForever { call: what });
+        }
+        self.check_interrupts(key);
+        Ok(if timed_out { Woke::TimedOut } else { Woke::Notified })
+    }
+
+    /// Moves the current greenlet to the back of the run queue and lets the
+    /// others run.
+    pub(crate) fn yield_now(&self) {
+        let key = self.current.get();
+        self.check_interrupts(key);
+        let seq = self.new_seq();
+        {
+            let mut entries = self.entries.borrow_mut();
+            let e = &mut entries[key];
+            e.seq = seq;
+            e.state = State::Ready;
+            e.waiting_on = "yield_now";
+        }
+        self.run_queue.borrow_mut().push(Ready { key, seq });
+        // Cannot fail: the caller itself is in the run queue.
+        let _ = self.suspend(key);
+        {
+            let mut entries = self.entries.borrow_mut();
+            let e = &mut entries[key];
+            e.waiting_on = "";
+            e.seq = self.new_seq();
+        }
+        self.check_interrupts(key);
+    }
+
+    /// Parks until the run queue is empty (gevent's `idle`).
+    pub(crate) fn idle(&self) {
+        let _ = self.park("idle", None, |t| self.idle_waiters.borrow_mut().push(t));
+    }
+
+    /// Leaves the current greenlet until it is resumed.
+    fn suspend(&self, key: usize) -> Result<(), ()> {
+        if key == MAIN {
+            return self.run_until_main_ready();
+        }
+        let y = self.entries.borrow()[key].yielder;
+        debug_assert!(!y.is_null());
+        // SAFETY: `y` was set by this greenlet on its first run and points at
+        // the `Yielder` on its own stack, which lives until the coroutine
+        // returns; we are running on that very stack, so it is alive.
+        let yielder = unsafe { &*y };
+        yielder.suspend(());
+        Ok(())
+    }
+
+    fn check_interrupts(&self, key: usize) {
+        let (kill, timeout) = {
+            let mut entries = self.entries.borrow_mut();
+            let e = &mut entries[key];
+            let kill = std::mem::take(&mut e.kill);
+            let timeout = if kill { None } else { e.pending_timeout.take() };
+            (kill, timeout)
+        };
+        if kill {
+            resume_unwind(Box::new(KillSignal));
+        }
+        if let Some((tid, _)) = timeout {
+            resume_unwind(Box::new(TimeoutSignal { tid }));
+        }
+    }
+
+    // ===== kill =====
+
+    /// Asks greenlet `key`/`id` to die. A greenlet that has not started is
+    /// removed at once and its start closure returned (to be dropped by the
+    /// caller, outside the hub's borrows). Returns `Ok(None)` when a kill was
+    /// queued, `Err(())` when the greenlet is gone.
+    pub(crate) fn request_kill(&self, key: usize, id: u64) -> Result<Option<Killed>, ()> {
+        let mut entries = self.entries.borrow_mut();
+        match entries.get_mut(key) {
+            Some(e) if e.id == id => {
+                if e.not_started() {
+                    let e = entries.remove(key);
+                    drop(entries);
+                    if let Some(t) = e.start_timer {
+                        self.timers.borrow_mut().cancel(t);
+                    }
+                    if let Some(stack) = e.stack {
+                        self.stacks.borrow_mut().give(stack);
+                    }
+                    self.stats.finished.set(self.stats.finished.get() + 1);
+                    return Ok(Some(Killed {
+                        start: e.start,
+                        completion: e.completion,
+                    }));
+                }
+                if key == self.current.get() {
+                    drop(entries);
+                    resume_unwind(Box::new(KillSignal));
+                }
+                e.kill = true;
+                drop(entries);
+                self.interrupt(key);
+                Ok(None)
+            }
+            _ => Err(()),
+        }
+    }
+
+    // ===== timeouts =====
+
+    /// Starts a `with_timeout` block for the current greenlet.
+    pub(crate) fn timeout_start(&self, deadline: Instant) -> TimeoutHandle {
+        let key = self.current.get();
+        let tid = self.new_seq();
+        let (id, depth) = {
+            let mut entries = self.entries.borrow_mut();
+            let e = &mut entries[key];
+            e.timeout_depth += 1;
+            (e.id, e.timeout_depth)
+        };
+        let timer = self
+            .timers
+            .borrow_mut()
+            .insert(deadline, TimerAction::Timeout { key, id, tid, depth });
+        TimeoutHandle { key, id, tid, timer }
+    }
+
+    /// Ends a `with_timeout` block: cancels its timer and forgets its expiry
+    /// if that was not delivered.
+    pub(crate) fn timeout_end(&self, h: &TimeoutHandle) {
+        self.timers.borrow_mut().cancel(h.timer);
+        let mut entries = self.entries.borrow_mut();
+        if let Some(e) = entries.get_mut(h.key)
+            && e.id == h.id
+        {
+            e.timeout_depth -= 1;
+            if matches!(e.pending_timeout, Some((tid, _)) if tid == h.tid) {
+                e.pending_timeout = None;
+            }
+        }
+    }
+
+    fn fire_timeout(&self, key: usize, id: u64, tid: u64, depth: u32) {
+        {
+            let mut entries = self.entries.borrow_mut();
+            let Some(e) = entries.get_mut(key) else { return };
+            if e.id != id {
+                return;
+            }
+            // The outermost expired block wins: unwinding to it also leaves
+            // every inner one, so no expiry is lost.
+            if e.pending_timeout.is_none_or(|(_, d)| depth < d) {
+                e.pending_timeout = Some((tid, depth));
+            }
+        }
+        self.interrupt(key);
+    }
+
+    // ===== the loop =====
+
+    /// Runs the loop on the main greenlet's stack until the main greenlet is
+    /// popped from the run queue.
+    fn run_until_main_ready(&self) -> Result<(), ()> {
+        loop {
+            let mut budget = EVENT_INTERVAL;
+            while budget > 0 {
+                let Some(r) = self.run_queue.borrow_mut().pop() else { break };
+                {
+                    let mut entries = self.entries.borrow_mut();
+                    match entries.get_mut(r.key) {
+                        Some(e) if e.seq == r.seq && e.state == State::Ready => {
+                            if r.key == MAIN {
+                                e.state = State::Running;
+                                return Ok(());
+                            }
+                        }
+                        _ => continue,
+                    }
+                }
+                self.resume(r.key);
+                budget -= 1;
+            }
+            self.turn().map_err(|_| ())?;
+        }
+    }
+
+    /// One poll of the io driver plus expired timers.
+    fn turn(&self) -> Result<(), WouldBlockForever> {
+        self.stats.turns.set(self.stats.turns.get() + 1);
+        let timeout = if !self.run_queue.borrow().is_empty() {
+            Some(Duration::ZERO)
+        } else if !self.idle_waiters.borrow().is_empty() {
+            let waiters = std::mem::take(&mut *self.idle_waiters.borrow_mut());
+            for t in waiters {
+                self.wake(t);
+            }
+            return Ok(());
+        } else {
+            match self.timers.borrow().next_deadline() {
+                Some(d) => Some(d.saturating_duration_since(Instant::now())),
+                None if self.driver.can_wake() => None,
+                None => return Err(WouldBlockForever { call: "hub" }),
+            }
+        };
+        self.check_fork();
+        self.driver.poll(timeout, |t| self.wake(t))?;
+        let now = Instant::now();
+        loop {
+            let Some((_, action)) = self.timers.borrow_mut().pop_expired(now) else { break };
+            match action {
+                TimerAction::Deadline(t) => self.wake_inner(t, true),
+                TimerAction::Start(t) => {
+                    if let Some(e) = self.entries.borrow_mut().get_mut(t.key) {
+                        e.start_timer = None;
+                        e.waiting_on = "";
+                    }
+                    self.wake(t);
+                }
+                TimerAction::Timeout { key, id, tid, depth } => self.fire_timeout(key, id, tid, depth),
+            }
+        }
+        Ok(())
+    }
+
+    fn check_fork(&self) {
+        if std::process::id() != self.pid {
+            panic!(
+                "sprout: this hub was created by process {} and is being used after fork() in \
+                 process {}; the child shares the parent's epoll set, so it cannot run the \
+                 parent's hub: start greenlets in the child only from a fresh thread, or exec",
+                self.pid,
+                std::process::id()
+            );
+        }
+    }
+
+    /// Switches into greenlet `key` and back.
+    fn resume(&self, key: usize) {
+        let (mut coro, top) = {
+            let mut entries = self.entries.borrow_mut();
+            let e = &mut entries[key];
+            e.state = State::Running;
+            let coro = match e.coroutine.take() {
+                Some(c) => c,
+                None => {
+                    let start = e.start.take().expect("a ready greenlet has a body or a coroutine");
+                    let stack = e.stack.take().expect("an unstarted greenlet owns its stack");
+                    e.completion = None;
+                    Coroutine::with_stack(stack, move |y: &GreenYielder, ()| {
+                        with_hub(|hub| hub.entries.borrow_mut()[key].yielder = y);
+                        start();
+                    })
+                }
+            };
+            (coro, e.stack_top)
+        };
+        self.current.set(key);
+        overflow::set_running(top);
+        self.stats.switches.set(self.stats.switches.get() + 1);
+        let result = coro.resume(());
+        overflow::set_running(0);
+        self.current.set(MAIN);
+        match result {
+            CoroutineResult::Yield(()) => {
+                self.entries.borrow_mut()[key].coroutine = Some(coro);
+            }
+            CoroutineResult::Return(()) => {
+                let entry = self.entries.borrow_mut().remove(key);
+                self.stacks.borrow_mut().give(coro.into_stack());
+                self.stats.finished.set(self.stats.finished.get() + 1);
+                drop(entry);
+            }
+        }
+    }
+
+    // ===== introspection =====
+
+    /// Number of live greenlets, not counting main.
+    pub(crate) fn live(&self) -> usize {
+        self.entries.borrow().len() - 1
+    }
+
+    /// Number of pending timers.
+    pub(crate) fn pending_timers(&self) -> usize {
+        self.timers.borrow().len()
+    }
+
+    /// Calls `f` for every live greenlet (main included).
+    pub(crate) fn for_each_entry(&self, mut f: impl FnMut(&Entry)) {
+        for (_, e) in self.entries.borrow().iter() {
+            f(e);
+        }
+    }
+
+    // ===== shutdown =====
+
+    /// Kills every greenlet left when the thread exits, so their destructors
+    /// run. A greenlet that survives several kills is forgotten.
+    fn shutdown(&self) {
+        for _round in 0..8 {
+            let victims: Vec<(usize, u64)> = self
+                .entries
+                .borrow()
+                .iter()
+                .filter(|(k, _)| *k != MAIN)
+                .map(|(k, e)| (k, e.id))
+                .collect();
+            if victims.is_empty() {
+                break;
+            }
+            for (key, id) in victims {
+                if let Ok(Some(killed)) = self.request_kill(key, id) {
+                    drop(killed.start);
+                    if let Some(c) = killed.completion {
+                        c.complete_killed();
+                    }
+                }
+            }
+            // Let the killed greenlets unwind; never block on I/O here.
+            let mut guard = 0;
+            while guard < 100_000 {
+                let Some(r) = self.run_queue.borrow_mut().pop() else { break };
+                guard += 1;
+                let ok = matches!(self.entries.borrow().get(r.key),
+                    Some(e) if r.key != MAIN && e.seq == r.seq && e.state == State::Ready);
+                if ok {
+                    self.resume(r.key);
+                }
+            }
+        }
+        // Whatever could not be unwound is leaked: dropping a suspended
+        // coroutine would resume it.
+        let leftovers: Vec<Entry> = {
+            let mut entries = self.entries.borrow_mut();
+            let keys: Vec<usize> = entries.iter().map(|(k, _)| k).filter(|k| *k != MAIN).collect();
+            keys.into_iter().map(|k| entries.remove(k)).collect()
+        };
+        if !leftovers.is_empty() {
+            log::warn!("sprout: {} greenlet(s) ignored kill at thread exit and were leaked", leftovers.len());
+        }
+        for mut e in leftovers {
+            if let Some(c) = e.coroutine.take() {
+                std::mem::forget(c);
+            }
+            std::mem::forget(e);
+        }
+        let _ = self.timers.borrow_mut().drain();
+    }
+}
+
+/// What `request_kill` hands back for a greenlet killed before it started.
+pub(crate) struct Killed {
+    pub(crate) start: Option<Box<dyn FnOnce()>>,
+    pub(crate) completion: Option<Rc<dyn Completion>>,
+}
+
+// ===== free functions used across the crate =====
+
+/// Parks the current greenlet; see [`Hub::park`].
+pub(crate) fn park(
+    what: &'static str,
+    deadline: Option<Instant>,
+    register: impl FnOnce(WakeToken),
+) -> Result<Woke, WouldBlockForever> {
+    with_hub(|hub| hub.park(what, deadline, register))
+}
+
+/// Hub counters of this thread.
+pub fn stats() -> Stats {
+    with_hub(|hub| hub.stats.clone())
+}

@@ -1,0 +1,214 @@
+//! Registration of one I/O source with the hub.
+
+use std::io;
+use std::marker::PhantomData;
+use std::time::Instant;
+
+use crate::hub::{Woke, with_hub};
+
+/// One source registered once, edge-triggered, with this thread's hub.
+///
+/// Keeps a readiness flag per direction. [`read_with`](Self::read_with) and
+/// [`write_with`](Self::write_with) try the operation first and wait only
+/// after it returned `WouldBlock`; this is the one retry loop every socket
+/// operation in `sprout::net` goes through.
+///
+/// Several greenlets may wait on the same direction: every wake-up wakes
+/// them all in the order they started waiting, and each retries its
+/// operation; those that get `WouldBlock` again wait again.
+///
+/// A `Registration` belongs to the hub of the thread that created it, so it
+/// is neither `Send` nor `Sync`:
+///
+/// ```compile_fail
+/// fn assert_send<T: Send>() {}
+/// assert_send::<sprout_runtime::io::Registration>();
+/// ```
+#[derive(Debug)]
+pub struct Registration {
+    key: usize,
+    generation: u32,
+    _not_send: PhantomData<*const ()>,
+}
+
+/// Which direction to wait for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Read,
+    Write,
+}
+
+impl Registration {
+    /// Registers `source` with the current thread's hub for both read and
+    /// write readiness, edge-triggered.
+    ///
+    /// # Errors
+    ///
+    /// Whatever `epoll_ctl` reports.
+    pub fn new<S: mio::event::Source + ?Sized>(source: &mut S) -> io::Result<Registration> {
+        let (key, generation) = with_hub(|hub| hub.driver.register(source))?;
+        Ok(Registration {
+            key,
+            generation,
+            _not_send: PhantomData,
+        })
+    }
+
+    /// Removes `source` from the poller. Call it before closing the source;
+    /// dropping the `Registration` afterwards wakes any remaining waiters.
+    pub fn deregister<S: mio::event::Source + ?Sized>(&self, source: &mut S) {
+        with_hub(|hub| hub.driver.deregister(source));
+    }
+
+    /// Runs `op` until it does not return `WouldBlock`, waiting for read
+    /// readiness in between. Blocks the current greenlet until then; other
+    /// greenlets run meanwhile.
+    ///
+    /// # Errors
+    ///
+    /// `op`'s error, or `ErrorKind::TimedOut` once `deadline` passes.
+    pub fn read_with<R>(&self, deadline: Option<Instant>, op: impl FnMut() -> io::Result<R>) -> io::Result<R> {
+        self.op_with(Direction::Read, deadline, op)
+    }
+
+    /// Like [`read_with`](Self::read_with) for write readiness.
+    ///
+    /// # Errors
+    ///
+    /// `op`'s error, or `ErrorKind::TimedOut` once `deadline` passes.
+    pub fn write_with<R>(&self, deadline: Option<Instant>, op: impl FnMut() -> io::Result<R>) -> io::Result<R> {
+        self.op_with(Direction::Write, deadline, op)
+    }
+
+    fn op_with<R>(&self, dir: Direction, deadline: Option<Instant>, mut op: impl FnMut() -> io::Result<R>) -> io::Result<R> {
+        loop {
+            if self.is_ready(dir) {
+                match op() {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear(dir),
+                    res => return res,
+                }
+            }
+            self.wait(dir, deadline)?;
+        }
+    }
+
+    /// Waits until the source is readable (or `deadline` passes). Blocks the
+    /// current greenlet; other greenlets run meanwhile.
+    ///
+    /// # Errors
+    ///
+    /// `ErrorKind::TimedOut` after the deadline; `ErrorKind::NotConnected`
+    /// if the registration was removed while waiting.
+    pub fn wait_readable(&self, deadline: Option<Instant>) -> io::Result<()> {
+        self.wait(Direction::Read, deadline)
+    }
+
+    /// Waits until the source is writable (or `deadline` passes).
+    ///
+    /// # Errors
+    ///
+    /// As for [`wait_readable`](Self::wait_readable).
+    pub fn wait_writable(&self, deadline: Option<Instant>) -> io::Result<()> {
+        self.wait(Direction::Write, deadline)
+    }
+
+    /// Forgets cached read readiness (after a `WouldBlock` from an operation
+    /// made outside `read_with`).
+    pub fn clear_readable(&self) {
+        self.clear(Direction::Read);
+    }
+
+    /// Forgets cached write readiness.
+    pub fn clear_writable(&self) {
+        self.clear(Direction::Write);
+    }
+
+    fn is_ready(&self, dir: Direction) -> bool {
+        with_hub(|hub| {
+            hub.driver
+                .with_source(self.key, self.generation, |s| match dir {
+                    Direction::Read => s.readable,
+                    Direction::Write => s.writable,
+                })
+                .unwrap_or(true)
+        })
+    }
+
+    fn clear(&self, dir: Direction) {
+        with_hub(|hub| {
+            hub.driver.with_source(self.key, self.generation, |s| match dir {
+                Direction::Read => s.readable = false,
+                Direction::Write => s.writable = false,
+            })
+        });
+    }
+
+    fn wait(&self, dir: Direction, deadline: Option<Instant>) -> io::Result<()> {
+        with_hub(|hub| {
+            if deadline.is_some_and(|d| d <= Instant::now()) {
+                return Err(timed_out());
+            }
+            let what = match dir {
+                Direction::Read => "waiting for a socket to become readable",
+                Direction::Write => "waiting for a socket to become writable",
+            };
+            let mut registered = None;
+            hub.driver.add_io_waiter(1);
+            let _count = CountGuard;
+            let woke = hub.park(what, deadline, |token| {
+                let ok = hub.driver.with_source(self.key, self.generation, |s| {
+                    if match dir {
+                        Direction::Read => s.readable,
+                        Direction::Write => s.writable,
+                    } {
+                        // Became ready already: no need to sleep.
+                        hub.wake(token);
+                    } else {
+                        match dir {
+                            Direction::Read => s.read_waiters.push(token),
+                            Direction::Write => s.write_waiters.push(token),
+                        }
+                    }
+                });
+                registered = Some((token, ok.is_some()));
+            });
+            // Stop waiting: drop a token nobody consumed (timeout, unwind is
+            // handled by CountGuard and the stale-token check).
+            if let Some((token, _)) = registered {
+                hub.driver.with_source(self.key, self.generation, |s| {
+                    s.read_waiters.retain(|t| *t != token);
+                    s.write_waiters.retain(|t| *t != token);
+                });
+            }
+            match registered {
+                Some((_, false)) => {
+                    return Err(io::Error::new(io::ErrorKind::NotConnected, "sprout: socket was closed while waiting"));
+                }
+                _ => {}
+            }
+            match woke? {
+                Woke::Notified => Ok(()),
+                Woke::TimedOut => Err(timed_out()),
+            }
+        })
+    }
+}
+
+/// Undoes `add_io_waiter(1)` however the wait ends (including unwinding).
+struct CountGuard;
+
+impl Drop for CountGuard {
+    fn drop(&mut self) {
+        crate::hub::try_with_hub(|hub| hub.driver.add_io_waiter(-1));
+    }
+}
+
+fn timed_out() -> io::Error {
+    io::Error::new(io::ErrorKind::TimedOut, "sprout: operation timed out")
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        crate::hub::try_with_hub(|hub| hub.driver.remove(self.key, self.generation, |t| hub.wake(t)));
+    }
+}
