@@ -241,7 +241,7 @@ fn map_error(err: io::Error, call: &str) -> io::Error {
     let limit = std::fs::read_to_string("/proc/sys/vm/max_map_count")
         .ok()
         .and_then(|s| s.trim().parse::<usize>().ok());
-    let used = std::fs::read_to_string("/proc/self/maps").map(|s| s.lines().count()).ok();
+    let used = count_mappings();
     match (limit, used) {
         (Some(limit), Some(used)) if used + 16 >= limit => io::Error::new(
             io::ErrorKind::OutOfMemory,
@@ -256,6 +256,23 @@ fn map_error(err: io::Error, call: &str) -> io::Error {
             io::ErrorKind::OutOfMemory,
             format!("cannot allocate a greenlet stack: {call}: {err}"),
         ),
+    }
+}
+
+/// Counts the lines of `/proc/self/maps` with a fixed buffer: when mappings
+/// run out, so may the memory a `String` of the whole file would need.
+fn count_mappings() -> Option<usize> {
+    use std::io::Read;
+    let mut file = std::fs::File::open("/proc/self/maps").ok()?;
+    let mut buf = [0u8; 8192];
+    let mut lines = 0;
+    loop {
+        match file.read(&mut buf) {
+            Ok(0) => return Some(lines),
+            Ok(n) => lines += buf[..n].iter().filter(|&&b| b == b'\n').count(),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
     }
 }
 
