@@ -39,7 +39,10 @@ fn sleep_zero_is_a_fifo_yield() {
         })
         .collect();
     sprout::joinall(handles);
-    assert_eq!(log.take(), ["1a", "2a", "3a", "1b", "2b", "3b", "1c", "2c", "3c"]);
+    assert_eq!(
+        log.take(),
+        ["1a", "2a", "3a", "1b", "2b", "3b", "1c", "2c", "3c"]
+    );
 }
 
 #[test]
@@ -148,7 +151,12 @@ fn hundred_thousand_greenlets_alive_at_once() {
         .collect();
     let results = sprout::joinall(handles);
     assert_eq!(results.len(), N);
-    assert!(results.into_iter().enumerate().all(|(i, r)| r.unwrap() == i));
+    assert!(
+        results
+            .into_iter()
+            .enumerate()
+            .all(|(i, r)| r.unwrap() == i)
+    );
 }
 
 #[test]
@@ -176,5 +184,8 @@ fn spawn_later_waits_its_delay() {
     let start = std::time::Instant::now();
     let h = sprout::spawn_later(Duration::from_millis(30), move || start.elapsed());
     let started_after = h.join().unwrap();
-    assert!(started_after >= Duration::from_millis(30), "{started_after:?}");
+    assert!(
+        started_after >= Duration::from_millis(30),
+        "{started_after:?}"
+    );
 }

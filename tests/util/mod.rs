@@ -40,5 +40,8 @@ pub(crate) fn run_in_child(test_name: &str, env: &str) -> (std::process::ExitSta
         .env(env, "1")
         .output()
         .expect("spawn child test process");
-    (out.status, String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }

@@ -77,7 +77,12 @@ impl Builder {
         self.spawn_at(Some(Instant::now() + delay), f, Location::caller())
     }
 
-    fn spawn_at<F, T>(self, start_at: Option<Instant>, f: F, location: &'static Location<'static>) -> io::Result<JoinHandle<T>>
+    fn spawn_at<F, T>(
+        self,
+        start_at: Option<Instant>,
+        f: F,
+        location: &'static Location<'static>,
+    ) -> io::Result<JoinHandle<T>>
     where
         F: FnOnce() -> T + 'static,
         T: 'static,
@@ -95,7 +100,15 @@ impl Builder {
                 };
                 body_packet.complete(outcome);
             });
-            let key = hub.spawn(body, packet.clone(), name, self.stack_size, location, start_at, id)?;
+            let key = hub.spawn(
+                body,
+                packet.clone(),
+                name,
+                self.stack_size,
+                location,
+                start_at,
+                id,
+            )?;
             Ok(JoinHandle { key, packet })
         })
     }

@@ -42,7 +42,9 @@ where
     F: FnOnce() -> T + 'static,
     T: 'static,
 {
-    Builder::new().spawn(f).unwrap_or_else(|e| panic!("sprout: spawn failed: {e}"))
+    Builder::new()
+        .spawn(f)
+        .unwrap_or_else(|e| panic!("sprout: spawn failed: {e}"))
 }
 
 /// Spawns `f` to start after `delay`. Killed before then, it never runs.

@@ -40,7 +40,8 @@ static INSTALL: Once = Once::new();
 ///
 /// Written once inside `INSTALL` before our handler is installed, read-only
 /// afterwards.
-static mut PREVIOUS: [MaybeUninit<libc::sigaction>; 2] = [MaybeUninit::zeroed(), MaybeUninit::zeroed()];
+static mut PREVIOUS: [MaybeUninit<libc::sigaction>; 2] =
+    [MaybeUninit::zeroed(), MaybeUninit::zeroed()];
 
 /// Installs the handler once per process and makes sure this thread has an
 /// alternate signal stack to run it on.
@@ -130,7 +131,8 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut li
     let addr = unsafe { (*info).si_addr() } as usize;
     let top = RUNNING_TOP.with(Cell::get);
     if top != 0 {
-        let header = (top - std::mem::size_of::<StackHeader>().next_multiple_of(64)) as *const StackHeader;
+        let header =
+            (top - std::mem::size_of::<StackHeader>().next_multiple_of(64)) as *const StackHeader;
         // SAFETY: by RUNNING_TOP's invariant the running greenlet's stack is
         // mapped and its header was written before it was resumed.
         let h = unsafe { &*header };

@@ -193,7 +193,9 @@ impl GreenStack {
 
     /// Gives dirty pages below the watermark back to the kernel.
     fn release_dirty(&self) {
-        let keep = DIRTY_WATERMARK.max(header_size()).next_multiple_of(page_size());
+        let keep = DIRTY_WATERMARK
+            .max(header_size())
+            .next_multiple_of(page_size());
         if self.usable() <= keep {
             return;
         }
@@ -236,7 +238,10 @@ unsafe impl Stack for GreenStack {
 /// kernel's memory-mapping limit is the cause, say so and how to raise it.
 fn map_error(err: io::Error, call: &str) -> io::Error {
     if err.raw_os_error() != Some(libc::ENOMEM) {
-        return io::Error::new(err.kind(), format!("cannot allocate a greenlet stack: {call}: {err}"));
+        return io::Error::new(
+            err.kind(),
+            format!("cannot allocate a greenlet stack: {call}: {err}"),
+        );
     }
     let limit = std::fs::read_to_string("/proc/sys/vm/max_map_count")
         .ok()
@@ -308,7 +313,9 @@ impl StackPool {
 
     /// Returns a stack whose greenlet has finished.
     pub(crate) fn give(&mut self, stack: GreenStack) {
-        if self.free.len() < POOL_LIMIT && stack.usable() == self.default_size.next_multiple_of(page_size()) {
+        if self.free.len() < POOL_LIMIT
+            && stack.usable() == self.default_size.next_multiple_of(page_size())
+        {
             stack.release_dirty();
             self.free.push(stack);
         }

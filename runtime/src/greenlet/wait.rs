@@ -69,7 +69,11 @@ pub fn killall<T>(handles: &[JoinHandle<T>]) {
 /// # Panics
 ///
 /// Panics if nothing could ever make enough of them ready (a deadlock).
-pub fn wait(objects: &[&dyn Waitable], count: Option<usize>, timeout: Option<Duration>) -> Vec<usize> {
+pub fn wait(
+    objects: &[&dyn Waitable],
+    count: Option<usize>,
+    timeout: Option<Duration>,
+) -> Vec<usize> {
     let want = count.unwrap_or(objects.len()).min(objects.len());
     let mut it = iwait(objects, timeout);
     let mut done = Vec::with_capacity(want);

@@ -118,7 +118,12 @@ enum TimerAction {
     /// Start a `spawn_later` greenlet.
     Start(WakeToken),
     /// A `with_timeout` block expired.
-    Timeout { key: usize, id: u64, tid: u64, depth: u32 },
+    Timeout {
+        key: usize,
+        id: u64,
+        tid: u64,
+        depth: u32,
+    },
 }
 
 /// An active `with_timeout` block of one greenlet.
@@ -239,14 +244,22 @@ impl Hub {
             id,
             name,
             location,
-            state: if start_at.is_some() { State::Parked } else { State::Ready },
+            state: if start_at.is_some() {
+                State::Parked
+            } else {
+                State::Ready
+            },
             seq,
             notified: false,
             timed_out: false,
             kill: false,
             pending_timeout: None,
             timeout_depth: 0,
-            waiting_on: if start_at.is_some() { "spawn_later" } else { "" },
+            waiting_on: if start_at.is_some() {
+                "spawn_later"
+            } else {
+                ""
+            },
             deadline: start_at,
             start: Some(start),
             stack: Some(stack),
@@ -259,7 +272,10 @@ impl Hub {
         let token = WakeToken { key, seq };
         match start_at {
             Some(at) => {
-                let timer = self.timers.borrow_mut().insert(at, TimerAction::Start(token));
+                let timer = self
+                    .timers
+                    .borrow_mut()
+                    .insert(at, TimerAction::Start(token));
                 self.entries.borrow_mut()[key].start_timer = Some(timer);
             }
             None => self.run_queue.borrow_mut().push(Ready { key, seq }),
@@ -284,7 +300,9 @@ impl Hub {
 
     fn wake_inner(&self, token: WakeToken, timed_out: bool) {
         let mut entries = self.entries.borrow_mut();
-        let Some(e) = entries.get_mut(token.key) else { return };
+        let Some(e) = entries.get_mut(token.key) else {
+            return;
+        };
         if e.seq != token.seq {
             return;
         }
@@ -293,7 +311,10 @@ impl Hub {
                 e.state = State::Ready;
                 e.timed_out = timed_out;
                 drop(entries);
-                self.run_queue.borrow_mut().push(Ready { key: token.key, seq: token.seq });
+                self.run_queue.borrow_mut().push(Ready {
+                    key: token.key,
+                    seq: token.seq,
+                });
             }
             // Woken between preparing to park and parking: park returns at once.
             State::Running => {
@@ -360,7 +381,11 @@ impl Hub {
             e.waiting_on = what;
             e.deadline = deadline;
         }
-        let timer = deadline.map(|d| self.timers.borrow_mut().insert(d, TimerAction::Deadline(token)));
+        let timer = deadline.map(|d| {
+            self.timers
+                .borrow_mut()
+                .insert(d, TimerAction::Deadline(token))
+        });
         let outcome = self.suspend(key);
         if let Some(t) = timer {
             self.timers.borrow_mut().cancel(t);
@@ -378,7 +403,11 @@ impl Hub {
             return Err(WouldBlockForever { call: what });
         }
         self.check_interrupts(key);
-        Ok(if timed_out { Woke::TimedOut } else { Woke::Notified })
+        Ok(if timed_out {
+            Woke::TimedOut
+        } else {
+            Woke::Notified
+        })
     }
 
     /// Moves the current greenlet to the back of the run queue and lets the
@@ -492,11 +521,21 @@ impl Hub {
             e.timeout_depth += 1;
             (e.id, e.timeout_depth)
         };
-        let timer = self
-            .timers
-            .borrow_mut()
-            .insert(deadline, TimerAction::Timeout { key, id, tid, depth });
-        TimeoutHandle { key, id, tid, timer }
+        let timer = self.timers.borrow_mut().insert(
+            deadline,
+            TimerAction::Timeout {
+                key,
+                id,
+                tid,
+                depth,
+            },
+        );
+        TimeoutHandle {
+            key,
+            id,
+            tid,
+            timer,
+        }
     }
 
     /// Ends a `with_timeout` block: cancels its timer and forgets its expiry
@@ -517,7 +556,9 @@ impl Hub {
     fn fire_timeout(&self, key: usize, id: u64, tid: u64, depth: u32) {
         {
             let mut entries = self.entries.borrow_mut();
-            let Some(e) = entries.get_mut(key) else { return };
+            let Some(e) = entries.get_mut(key) else {
+                return;
+            };
             if e.id != id {
                 return;
             }
@@ -538,7 +579,9 @@ impl Hub {
         loop {
             let mut budget = EVENT_INTERVAL;
             while budget > 0 {
-                let Some(r) = self.run_queue.borrow_mut().pop() else { break };
+                let Some(r) = self.run_queue.borrow_mut().pop() else {
+                    break;
+                };
                 {
                     let mut entries = self.entries.borrow_mut();
                     match entries.get_mut(r.key) {
@@ -580,7 +623,9 @@ impl Hub {
         self.driver.poll(timeout, |t| self.wake(t))?;
         let now = Instant::now();
         loop {
-            let Some((_, action)) = self.timers.borrow_mut().pop_expired(now) else { break };
+            let Some((_, action)) = self.timers.borrow_mut().pop_expired(now) else {
+                break;
+            };
             match action {
                 TimerAction::Deadline(t) => self.wake_inner(t, true),
                 TimerAction::Start(t) => {
@@ -590,7 +635,12 @@ impl Hub {
                     }
                     self.wake(t);
                 }
-                TimerAction::Timeout { key, id, tid, depth } => self.fire_timeout(key, id, tid, depth),
+                TimerAction::Timeout {
+                    key,
+                    id,
+                    tid,
+                    depth,
+                } => self.fire_timeout(key, id, tid, depth),
             }
         }
         Ok(())
@@ -617,8 +667,14 @@ impl Hub {
             let coro = match e.coroutine.take() {
                 Some(c) => c,
                 None => {
-                    let start = e.start.take().expect("a ready greenlet has a body or a coroutine");
-                    let stack = e.stack.take().expect("an unstarted greenlet owns its stack");
+                    let start = e
+                        .start
+                        .take()
+                        .expect("a ready greenlet has a body or a coroutine");
+                    let stack = e
+                        .stack
+                        .take()
+                        .expect("an unstarted greenlet owns its stack");
                     e.completion = None;
                     Coroutine::with_stack(stack, move |y: &GreenYielder, ()| {
                         with_hub(|hub| hub.entries.borrow_mut()[key].yielder = y);
@@ -693,7 +749,9 @@ impl Hub {
             // Let the killed greenlets unwind; never block on I/O here.
             let mut guard = 0;
             while guard < 100_000 {
-                let Some(r) = self.run_queue.borrow_mut().pop() else { break };
+                let Some(r) = self.run_queue.borrow_mut().pop() else {
+                    break;
+                };
                 guard += 1;
                 let ok = matches!(self.entries.borrow().get(r.key),
                     Some(e) if r.key != MAIN && e.seq == r.seq && e.state == State::Ready);
@@ -706,11 +764,18 @@ impl Hub {
         // coroutine would resume it.
         let leftovers: Vec<Entry> = {
             let mut entries = self.entries.borrow_mut();
-            let keys: Vec<usize> = entries.iter().map(|(k, _)| k).filter(|k| *k != MAIN).collect();
+            let keys: Vec<usize> = entries
+                .iter()
+                .map(|(k, _)| k)
+                .filter(|k| *k != MAIN)
+                .collect();
             keys.into_iter().map(|k| entries.remove(k)).collect()
         };
         if !leftovers.is_empty() {
-            log::warn!("sprout: {} greenlet(s) ignored kill at thread exit and were leaked", leftovers.len());
+            log::warn!(
+                "sprout: {} greenlet(s) ignored kill at thread exit and were leaked",
+                leftovers.len()
+            );
         }
         for mut e in leftovers {
             if let Some(c) = e.coroutine.take() {

@@ -37,7 +37,10 @@ pub(crate) struct Remote {
 
 impl Remote {
     fn send(&self, msg: Option<WakeToken>) {
-        self.queue.lock().unwrap_or_else(|e| e.into_inner()).push(msg);
+        self.queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(msg);
         // A failed wake leaves the message queued; the next poll delivers it.
         let _ = self.waker.wake();
     }
@@ -99,7 +102,10 @@ impl Driver {
     }
 
     /// Registers `source` for both directions, edge-triggered.
-    pub(crate) fn register<S: mio::event::Source + ?Sized>(&self, source: &mut S) -> io::Result<(usize, u32)> {
+    pub(crate) fn register<S: mio::event::Source + ?Sized>(
+        &self,
+        source: &mut S,
+    ) -> io::Result<(usize, u32)> {
         let generation = self.next_generation.get().wrapping_add(1);
         self.next_generation.set(generation);
         let key = self.sources.borrow_mut().insert(SourceState {
@@ -140,12 +146,20 @@ impl Driver {
             }
         };
         if let Some(s) = state {
-            s.read_waiters.into_iter().chain(s.write_waiters).for_each(wake);
+            s.read_waiters
+                .into_iter()
+                .chain(s.write_waiters)
+                .for_each(wake);
         }
     }
 
     /// Runs `f` on the state of `key` if it is still registered.
-    pub(crate) fn with_source<R>(&self, key: usize, generation: u32, f: impl FnOnce(&mut SourceState) -> R) -> Option<R> {
+    pub(crate) fn with_source<R>(
+        &self,
+        key: usize,
+        generation: u32,
+        f: impl FnOnce(&mut SourceState) -> R,
+    ) -> Option<R> {
         let mut sources = self.sources.borrow_mut();
         match sources.get_mut(key) {
             Some(s) if s.generation == generation => Some(f(s)),
@@ -170,7 +184,11 @@ impl Driver {
 
     /// Polls for events (at most `timeout`) and wakes the waiters of every
     /// source that became ready.
-    pub(crate) fn poll(&self, timeout: Option<Duration>, wake: impl Fn(WakeToken)) -> Result<(), WouldBlockForever> {
+    pub(crate) fn poll(
+        &self,
+        timeout: Option<Duration>,
+        wake: impl Fn(WakeToken),
+    ) -> Result<(), WouldBlockForever> {
         let mut events = self.events.borrow_mut();
         match self.poll.borrow_mut().poll(&mut events, timeout) {
             Ok(()) => {}
@@ -180,15 +198,20 @@ impl Driver {
         let mut to_wake: Vec<WakeToken> = Vec::new();
         for event in events.iter() {
             if event.token() == WAKER_TOKEN {
-                let msgs = std::mem::take(&mut *self.remote.queue.lock().unwrap_or_else(|e| e.into_inner()));
-                self.remote_pending.set(self.remote_pending.get().saturating_sub(msgs.len()));
+                let msgs = std::mem::take(
+                    &mut *self.remote.queue.lock().unwrap_or_else(|e| e.into_inner()),
+                );
+                self.remote_pending
+                    .set(self.remote_pending.get().saturating_sub(msgs.len()));
                 to_wake.extend(msgs.into_iter().flatten());
                 continue;
             }
             let key = event.token().0 & 0xffff_ffff;
             let generation = (event.token().0 >> 32) as u32;
             let mut sources = self.sources.borrow_mut();
-            let Some(s) = sources.get_mut(key) else { continue };
+            let Some(s) = sources.get_mut(key) else {
+                continue;
+            };
             if s.generation != generation {
                 continue;
             }

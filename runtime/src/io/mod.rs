@@ -12,7 +12,7 @@ pub use registration::Registration;
 
 use std::time::Instant;
 
-use crate::hub::{WouldBlockForever, Woke, with_hub};
+use crate::hub::{Woke, WouldBlockForever, with_hub};
 
 /// Parks the current greenlet until the [`RemoteWake`] handed to `submit`
 /// is woken (from any thread) or `deadline` passes. Blocks the current
@@ -30,5 +30,9 @@ pub fn park_remote(
     deadline: Option<Instant>,
     submit: impl FnOnce(RemoteWake),
 ) -> Result<Woke, WouldBlockForever> {
-    with_hub(|hub| hub.park(what, deadline, |token| submit(hub.driver.remote_wake(token))))
+    with_hub(|hub| {
+        hub.park(what, deadline, |token| {
+            submit(hub.driver.remote_wake(token))
+        })
+    })
 }

@@ -67,7 +67,11 @@ impl Registration {
     /// # Errors
     ///
     /// `op`'s error, or `ErrorKind::TimedOut` once `deadline` passes.
-    pub fn read_with<R>(&self, deadline: Option<Instant>, op: impl FnMut() -> io::Result<R>) -> io::Result<R> {
+    pub fn read_with<R>(
+        &self,
+        deadline: Option<Instant>,
+        op: impl FnMut() -> io::Result<R>,
+    ) -> io::Result<R> {
         self.op_with(Direction::Read, deadline, op)
     }
 
@@ -76,11 +80,20 @@ impl Registration {
     /// # Errors
     ///
     /// `op`'s error, or `ErrorKind::TimedOut` once `deadline` passes.
-    pub fn write_with<R>(&self, deadline: Option<Instant>, op: impl FnMut() -> io::Result<R>) -> io::Result<R> {
+    pub fn write_with<R>(
+        &self,
+        deadline: Option<Instant>,
+        op: impl FnMut() -> io::Result<R>,
+    ) -> io::Result<R> {
         self.op_with(Direction::Write, deadline, op)
     }
 
-    fn op_with<R>(&self, dir: Direction, deadline: Option<Instant>, mut op: impl FnMut() -> io::Result<R>) -> io::Result<R> {
+    fn op_with<R>(
+        &self,
+        dir: Direction,
+        deadline: Option<Instant>,
+        mut op: impl FnMut() -> io::Result<R>,
+    ) -> io::Result<R> {
         loop {
             if self.is_ready(dir) {
                 match op() {
@@ -136,10 +149,11 @@ impl Registration {
 
     fn clear(&self, dir: Direction) {
         with_hub(|hub| {
-            hub.driver.with_source(self.key, self.generation, |s| match dir {
-                Direction::Read => s.readable = false,
-                Direction::Write => s.writable = false,
-            })
+            hub.driver
+                .with_source(self.key, self.generation, |s| match dir {
+                    Direction::Read => s.readable = false,
+                    Direction::Write => s.writable = false,
+                })
         });
     }
 
@@ -182,7 +196,10 @@ impl Registration {
             }
             match registered {
                 Some((_, false)) => {
-                    return Err(io::Error::new(io::ErrorKind::NotConnected, "sprout: socket was closed while waiting"));
+                    return Err(io::Error::new(
+                        io::ErrorKind::NotConnected,
+                        "sprout: socket was closed while waiting",
+                    ));
                 }
                 _ => {}
             }
@@ -209,6 +226,9 @@ fn timed_out() -> io::Error {
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        crate::hub::try_with_hub(|hub| hub.driver.remove(self.key, self.generation, |t| hub.wake(t)));
+        crate::hub::try_with_hub(|hub| {
+            hub.driver
+                .remove(self.key, self.generation, |t| hub.wake(t))
+        });
     }
 }

@@ -99,7 +99,9 @@ mod tests {
         q.insert(base + Duration::from_millis(10), "a2");
         q.insert(base + Duration::from_millis(20), "b");
         let far = base + Duration::from_secs(1);
-        let order: Vec<_> = std::iter::from_fn(|| q.pop_expired(far)).map(|(_, v)| v).collect();
+        let order: Vec<_> = std::iter::from_fn(|| q.pop_expired(far))
+            .map(|(_, v)| v)
+            .collect();
         assert_eq!(order, ["a1", "a2", "b", "c"]);
         assert!(q.is_empty());
     }
@@ -111,7 +113,11 @@ mod tests {
         q.insert(base + Duration::from_millis(10), 1);
         assert!(q.pop_expired(base).is_none());
         assert!(q.pop_expired(base + Duration::from_millis(9)).is_none());
-        assert_eq!(q.pop_expired(base + Duration::from_millis(10)).map(|(_, v)| v), Some(1));
+        assert_eq!(
+            q.pop_expired(base + Duration::from_millis(10))
+                .map(|(_, v)| v),
+            Some(1)
+        );
     }
 
     #[test]
