@@ -53,6 +53,7 @@
 #![warn(missing_docs, clippy::print_stdout, clippy::print_stderr)]
 #![doc(test(attr(deny(warnings))))]
 
+pub mod debug;
 pub mod greenlet;
 pub mod hub;
 pub mod io;

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use super::error::JoinError;
 use super::handle::{JoinHandle, Packet};
 use super::id::GreenletId;
-use crate::hub::{KillSignal, with_hub};
+use crate::hub::{KillSignal, SpawnSpec, with_hub};
 
 /// Configures a greenlet before spawning it.
 ///
@@ -100,15 +100,15 @@ impl Builder {
                 };
                 body_packet.complete(outcome);
             });
-            let key = hub.spawn(
-                body,
-                packet.clone(),
+            let key = hub.spawn(SpawnSpec {
+                start: body,
+                completion: packet.clone(),
                 name,
-                self.stack_size,
+                stack_size: self.stack_size,
                 location,
                 start_at,
                 id,
-            )?;
+            })?;
             Ok(JoinHandle { key, packet })
         })
     }

@@ -9,7 +9,7 @@
 use std::cell::Cell;
 use std::mem::MaybeUninit;
 use std::ptr;
-use std::sync::Once;
+use std::sync::{Once, OnceLock};
 
 use super::stack::{HEADER_NAME_LEN, StackHeader};
 
@@ -34,31 +34,34 @@ pub(crate) fn set_running(top: usize) {
 
 static INSTALL: Once = Once::new();
 
-/// `sigaction` of SIGSEGV and SIGBUS before ours, indexed 0 and 1.
-///
-/// # Invariant
-///
-/// Written once inside `INSTALL` before our handler is installed, read-only
-/// afterwards.
-static mut PREVIOUS: [MaybeUninit<libc::sigaction>; 2] =
-    [MaybeUninit::zeroed(), MaybeUninit::zeroed()];
+/// `sigaction` of SIGSEGV and SIGBUS before ours, indexed 0 and 1; set
+/// once, before our handler is installed.
+static PREVIOUS: OnceLock<[libc::sigaction; 2]> = OnceLock::new();
 
 /// Installs the handler once per process and makes sure this thread has an
 /// alternate signal stack to run it on.
 pub(crate) fn install() {
     INSTALL.call_once(|| {
-        for (i, sig) in [libc::SIGSEGV, libc::SIGBUS].into_iter().enumerate() {
+        let signals = [libc::SIGSEGV, libc::SIGBUS];
+        let mut previous = [MaybeUninit::<libc::sigaction>::zeroed(); 2];
+        for (sig, prev) in signals.iter().zip(previous.iter_mut()) {
+            // SAFETY: query only (no new action), valid out pointer.
+            unsafe { libc::sigaction(*sig, ptr::null(), prev.as_mut_ptr()) };
+        }
+        // SAFETY: zeroed is a valid sigaction and the kernel filled them in.
+        let previous = previous.map(|p| unsafe { p.assume_init() });
+        if PREVIOUS.set(previous).is_err() {
+            return;
+        }
+        for sig in signals {
             let mut action = MaybeUninit::<libc::sigaction>::zeroed();
             // SAFETY: zeroed sigaction is a valid starting value; we fill the
             // fields the kernel reads.
             let a = unsafe { action.assume_init_mut() };
             a.sa_sigaction = handler as *const () as usize;
             a.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
-            // SAFETY: PREVIOUS is only written here, inside `call_once`, before
-            // the handler that reads it is installed.
-            let prev = unsafe { &mut *ptr::addr_of_mut!(PREVIOUS[i]) };
-            // SAFETY: valid signal number and pointers to initialised sigactions.
-            unsafe { libc::sigaction(sig, action.as_ptr(), prev.as_mut_ptr()) };
+            // SAFETY: valid signal number and pointer to an initialised sigaction.
+            unsafe { libc::sigaction(sig, action.as_ptr(), ptr::null_mut()) };
         }
     });
     ensure_altstack();
@@ -128,7 +131,9 @@ fn write_stderr(bytes: &[u8]) {
 
 extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
     // SAFETY: the kernel passes a valid siginfo for SA_SIGINFO handlers.
-    let addr = unsafe { (*info).si_addr() } as usize;
+    let siginfo = unsafe { &*info };
+    // SAFETY: SIGSEGV and SIGBUS fill in si_addr.
+    let addr = unsafe { siginfo.si_addr() } as usize;
     let top = RUNNING_TOP.with(Cell::get);
     if top != 0 {
         let header =
@@ -158,9 +163,12 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut li
         }
     }
     let idx = usize::from(sig != libc::SIGSEGV);
-    // SAFETY: PREVIOUS was initialised before this handler was installed and
-    // is never written again.
-    let prev = unsafe { (*ptr::addr_of!(PREVIOUS[idx])).assume_init_ref() };
+    let Some(previous) = PREVIOUS.get() else {
+        // SAFETY: abort is async-signal-safe; unreachable in practice since
+        // PREVIOUS is set before the handler is installed.
+        unsafe { libc::abort() }
+    };
+    let prev = &previous[idx];
     let action = prev.sa_sigaction;
     if action == libc::SIG_DFL || action == libc::SIG_IGN {
         // Restore the previous disposition and return: the faulting

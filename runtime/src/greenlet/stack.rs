@@ -29,6 +29,9 @@ pub(crate) const MIN_STACK_SIZE: usize = 16 * 1024;
 /// How many free stacks a hub keeps for reuse.
 const POOL_LIMIT: usize = 1024;
 
+/// How many pooled stacks keep their dirty pages.
+const HOT_STACKS: usize = 64;
+
 /// Bytes at the top of a pooled stack that may stay dirty; below that the
 /// pages are released with `MADV_DONTNEED` when the stack is pooled.
 pub(crate) const DIRTY_WATERMARK: usize = 32 * 1024;
@@ -316,12 +319,18 @@ impl StackPool {
         if self.free.len() < POOL_LIMIT
             && stack.usable() == self.default_size.next_multiple_of(page_size())
         {
-            stack.release_dirty();
+            // The most recently used stacks are reused first and stay warm;
+            // the ones beyond them give their dirty pages back, so RSS
+            // follows the live greenlet count rather than the peak.
+            if self.free.len() >= HOT_STACKS {
+                stack.release_dirty();
+            }
             self.free.push(stack);
         }
     }
 
     /// Number of pooled stacks.
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.free.len()
     }

@@ -226,16 +226,16 @@ impl Hub {
 
     /// Registers a new greenlet that runs `start` on a fresh stack, now or
     /// at `start_at`. Returns its slab key and id.
-    pub(crate) fn spawn(
-        &self,
-        start: Box<dyn FnOnce()>,
-        completion: Rc<dyn Completion>,
-        name: Option<Rc<str>>,
-        stack_size: Option<usize>,
-        location: &'static Location<'static>,
-        start_at: Option<Instant>,
-        id: u64,
-    ) -> io::Result<usize> {
+    pub(crate) fn spawn(&self, spec: SpawnSpec) -> io::Result<usize> {
+        let SpawnSpec {
+            start,
+            completion,
+            name,
+            stack_size,
+            location,
+            start_at,
+            id,
+        } = spec;
         let mut stack = self.stacks.borrow_mut().take(stack_size)?;
         stack.write_header(id, name.as_deref());
         let seq = self.new_seq();
@@ -716,9 +716,9 @@ impl Hub {
     }
 
     /// Calls `f` for every live greenlet (main included).
-    pub(crate) fn for_each_entry(&self, mut f: impl FnMut(&Entry)) {
-        for (_, e) in self.entries.borrow().iter() {
-            f(e);
+    pub(crate) fn for_each_entry(&self, mut f: impl FnMut(usize, &Entry)) {
+        for (k, e) in self.entries.borrow().iter() {
+            f(k, e);
         }
     }
 
@@ -785,6 +785,17 @@ impl Hub {
         }
         let _ = self.timers.borrow_mut().drain();
     }
+}
+
+/// Everything `Hub::spawn` needs to register a greenlet.
+pub(crate) struct SpawnSpec {
+    pub(crate) start: Box<dyn FnOnce()>,
+    pub(crate) completion: Rc<dyn Completion>,
+    pub(crate) name: Option<Rc<str>>,
+    pub(crate) stack_size: Option<usize>,
+    pub(crate) location: &'static Location<'static>,
+    pub(crate) start_at: Option<Instant>,
+    pub(crate) id: u64,
 }
 
 /// What `request_kill` hands back for a greenlet killed before it started.

@@ -194,14 +194,11 @@ impl Registration {
                     s.write_waiters.retain(|t| *t != token);
                 });
             }
-            match registered {
-                Some((_, false)) => {
-                    return Err(io::Error::new(
-                        io::ErrorKind::NotConnected,
-                        "sprout: socket was closed while waiting",
-                    ));
-                }
-                _ => {}
+            if let Some((_, false)) = registered {
+                return Err(io::Error::new(
+                    io::ErrorKind::NotConnected,
+                    "sprout: socket was closed while waiting",
+                ));
             }
             match woke? {
                 Woke::Notified => Ok(()),

@@ -13,12 +13,6 @@ pub(crate) struct TimerKey {
     seq: u64,
 }
 
-impl TimerKey {
-    pub(crate) fn deadline(&self) -> Instant {
-        self.deadline
-    }
-}
-
 /// Timers keyed by deadline, ties broken first in, first out.
 #[derive(Debug)]
 pub(crate) struct TimerQueue<T> {
@@ -75,6 +69,7 @@ impl<T> TimerQueue<T> {
         self.timers.len()
     }
 
+    #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
         self.timers.is_empty()
     }
@@ -130,7 +125,7 @@ mod tests {
         assert_eq!(q.cancel(a), None);
         assert_eq!(q.len(), 1);
         assert_eq!(q.next_deadline(), Some(base));
-        assert_eq!(q.pop_expired(base).map(|(k, v)| (k, v)), Some((b, 'b')));
+        assert_eq!(q.pop_expired(base), Some((b, 'b')));
         assert_eq!(q.cancel(b), None);
     }
 
@@ -150,7 +145,7 @@ mod tests {
             let k = q.insert(base + Duration::from_millis(ms), i);
             model.push((ms, u64::from(i), i));
             keys.push(k);
-            if x % 3 == 0 {
+            if x.is_multiple_of(3) {
                 let victim = (x as usize / 3) % keys.len();
                 let removed = q.cancel(keys[victim]);
                 let pos = model.iter().position(|m| m.2 as usize == victim);
