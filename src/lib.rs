@@ -7,3 +7,7 @@
 
 pub use sprout_net as net;
 pub use sprout_runtime::*;
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -1,0 +1,292 @@
+//! Core runtime benchmark: switch cost and spawn+join throughput of sprout,
+//! side by side with raw corosensei, may (one worker) and tokio's
+//! current-thread runtime, in one run.
+//!
+//! Run (pinned to one core, as `scripts/bench.sh` does):
+//!
+//! ```text
+//! cargo build --release -p sprout-bench && taskset -c 1 target/release/core
+//! ```
+//!
+//! Prints a Markdown table of medians over several runs and the ratios
+//! against sprout.
+
+#![allow(clippy::print_stdout, reason = "a benchmark binary reports on stdout")]
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use corosensei::{Coroutine, CoroutineResult};
+
+const RUNS: usize = 7;
+
+/// Median of `RUNS` measurements of `f`, each returning ns per operation.
+fn median(mut f: impl FnMut() -> f64) -> f64 {
+    let _warm = f();
+    let mut v: Vec<f64> = (0..RUNS).map(|_| f()).collect();
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[RUNS / 2]
+}
+
+fn per_op(start: Instant, ops: u64) -> f64 {
+    start.elapsed().as_nanos() as f64 / ops as f64
+}
+
+// ===== switch round trip =====
+
+const SWITCHES: u64 = 2_000_000;
+
+/// Raw corosensei: one resume + one suspend.
+fn raw_corosensei() -> f64 {
+    let mut co = Coroutine::new(|y: &corosensei::Yielder<(), ()>, ()| {
+        loop {
+            y.suspend(());
+        }
+    });
+    let start = Instant::now();
+    for _ in 0..SWITCHES {
+        if let CoroutineResult::Return(()) = co.resume(()) {
+            unreachable!()
+        }
+    }
+    let ns = per_op(start, SWITCHES);
+    // The coroutine never returns: drop unwinds it.
+    drop(co);
+    ns
+}
+
+/// sprout: two greenlets alternating `yield_now` through the hub; one
+/// operation is one yield (a suspend to the hub and a resume of the other
+/// greenlet), the same two switches as a raw resume + suspend.
+fn sprout_yield() -> f64 {
+    let n = SWITCHES / 2;
+    let start = Instant::now();
+    let a = sprout::spawn(move || {
+        for _ in 0..n {
+            sprout::yield_now();
+        }
+    });
+    let b = sprout::spawn(move || {
+        for _ in 0..n {
+            sprout::yield_now();
+        }
+    });
+    a.join().unwrap();
+    b.join().unwrap();
+    per_op(start, SWITCHES)
+}
+
+/// may with one worker: two coroutines alternating `yield_now`.
+fn may_yield() -> f64 {
+    let n = SWITCHES / 2;
+    let start = Instant::now();
+    let spawn = || {
+        // SAFETY: the closure owns its data and uses no thread-local state,
+        // which is what may's unsafe spawn asks of callers.
+        unsafe {
+            may::coroutine::spawn(move || {
+                for _ in 0..n {
+                    may::coroutine::yield_now();
+                }
+            })
+        }
+    };
+    let a = spawn();
+    let b = spawn();
+    a.join().unwrap();
+    b.join().unwrap();
+    per_op(start, SWITCHES)
+}
+
+/// tokio current-thread: two tasks alternating `yield_now`.
+fn tokio_yield(rt: &tokio::runtime::Runtime) -> f64 {
+    let n = SWITCHES / 2;
+    rt.block_on(async move {
+        let start = Instant::now();
+        let a = tokio::task::spawn(async move {
+            for _ in 0..n {
+                tokio::task::yield_now().await;
+            }
+        });
+        let b = tokio::task::spawn(async move {
+            for _ in 0..n {
+                tokio::task::yield_now().await;
+            }
+        });
+        a.await.unwrap();
+        b.await.unwrap();
+        per_op(start, SWITCHES)
+    })
+}
+
+// ===== spawn + join =====
+
+const SPAWNS: u64 = 200_000;
+
+fn sprout_spawn_join() -> f64 {
+    let start = Instant::now();
+    for i in 0..SPAWNS {
+        let h = sprout::spawn(move || black_box(i));
+        black_box(h.join().unwrap());
+    }
+    per_op(start, SPAWNS)
+}
+
+fn sprout_spawn_batch() -> f64 {
+    let start = Instant::now();
+    let handles: Vec<_> = (0..SPAWNS)
+        .map(|i| sprout::spawn(move || black_box(i)))
+        .collect();
+    for h in handles {
+        black_box(h.join().unwrap());
+    }
+    per_op(start, SPAWNS)
+}
+
+fn may_spawn_join() -> f64 {
+    let start = Instant::now();
+    for i in 0..SPAWNS {
+        // SAFETY: as in `may_yield`.
+        let h = unsafe { may::coroutine::spawn(move || black_box(i)) };
+        black_box(h.join().unwrap());
+    }
+    per_op(start, SPAWNS)
+}
+
+fn may_spawn_batch() -> f64 {
+    let start = Instant::now();
+    let handles: Vec<_> = (0..SPAWNS)
+        // SAFETY: as in `may_yield`.
+        .map(|i| unsafe { may::coroutine::spawn(move || black_box(i)) })
+        .collect();
+    for h in handles {
+        black_box(h.join().unwrap());
+    }
+    per_op(start, SPAWNS)
+}
+
+fn tokio_spawn_join(rt: &tokio::runtime::Runtime) -> f64 {
+    rt.block_on(async {
+        let start = Instant::now();
+        for i in 0..SPAWNS {
+            let h = tokio::task::spawn(async move { black_box(i) });
+            black_box(h.await.unwrap());
+        }
+        per_op(start, SPAWNS)
+    })
+}
+
+fn tokio_spawn_batch(rt: &tokio::runtime::Runtime) -> f64 {
+    rt.block_on(async {
+        let start = Instant::now();
+        let handles: Vec<_> = (0..SPAWNS)
+            .map(|i| tokio::task::spawn(async move { black_box(i) }))
+            .collect();
+        for h in handles {
+            black_box(h.await.unwrap());
+        }
+        per_op(start, SPAWNS)
+    })
+}
+
+fn row(name: &str, ns: f64, base: f64) -> String {
+    format!("| {name} | {ns:.1} | {:.2} | {:.2}x |", 1e3 / ns, ns / base)
+}
+
+fn main() {
+    // `core sprout-yield` / `core sprout-spawn` run one case alone, for a profiler.
+    match std::env::args().nth(1).as_deref() {
+        Some("sprout-yield") => {
+            println!("{:.1} ns/yield", median(sprout_yield));
+            return;
+        }
+        Some("sprout-spawn") => {
+            println!("{:.1} ns/spawn+join (batch)", median(sprout_spawn_batch));
+            return;
+        }
+        _ => {}
+    }
+    may::config().set_workers(1);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("tokio runtime");
+
+    let raw = median(raw_corosensei);
+    let sprout_y = median(sprout_yield);
+    let may_y = median(may_yield);
+    let tokio_y = median(|| tokio_yield(&rt));
+
+    let sprout_sj = median(sprout_spawn_join);
+    let may_sj = median(may_spawn_join);
+    let tokio_sj = median(|| tokio_spawn_join(&rt));
+    let sprout_sb = median(sprout_spawn_batch);
+    let may_sb = median(may_spawn_batch);
+    let tokio_sb = median(|| tokio_spawn_batch(&rt));
+
+    println!("Medians of {RUNS} runs; ratio = time relative to sprout (lower is faster).\n");
+    println!("### Switch: one yield between two green threads through the scheduler\n");
+    println!("| implementation | ns/op | Mops/s | time vs sprout |");
+    println!("|---|---:|---:|---:|");
+    println!(
+        "{}",
+        row(
+            "sprout `yield_now` (2 greenlets, via hub)",
+            sprout_y,
+            sprout_y
+        )
+    );
+    println!(
+        "{}",
+        row(
+            "raw corosensei resume+suspend (no scheduler)",
+            raw,
+            sprout_y
+        )
+    );
+    println!("{}", row("may `yield_now` (1 worker)", may_y, sprout_y));
+    println!(
+        "{}",
+        row("tokio `yield_now` (current-thread)", tokio_y, sprout_y)
+    );
+    println!(
+        "\nsprout yield / raw corosensei switch = {:.2} (target: within 2x)\n",
+        sprout_y / raw
+    );
+    println!("### Spawn + join, {SPAWNS} tasks\n");
+    println!("| implementation | ns/op | Mops/s | time vs sprout |");
+    println!("|---|---:|---:|---:|");
+    println!("{}", row("sprout spawn, join each", sprout_sj, sprout_sj));
+    println!(
+        "{}",
+        row("may spawn, join each (1 worker)", may_sj, sprout_sj)
+    );
+    println!(
+        "{}",
+        row(
+            "tokio spawn, await each (current-thread)",
+            tokio_sj,
+            sprout_sj
+        )
+    );
+    println!(
+        "{}",
+        row("sprout spawn all, then join all", sprout_sb, sprout_sb)
+    );
+    println!(
+        "{}",
+        row("may spawn all, then join all (1 worker)", may_sb, sprout_sb)
+    );
+    println!(
+        "{}",
+        row(
+            "tokio spawn all, then await all (current-thread)",
+            tokio_sb,
+            sprout_sb
+        )
+    );
+    println!(
+        "\nspawn+join: sprout is {:.1}x faster than may (join each), {:.1}x (batch)",
+        may_sj / sprout_sj,
+        may_sb / sprout_sb
+    );
+}
