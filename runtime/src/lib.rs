@@ -57,6 +57,8 @@ pub mod debug;
 pub mod greenlet;
 pub mod hub;
 pub mod io;
+pub mod queue;
+pub mod sync;
 pub mod time;
 
 pub use greenlet::{
