@@ -59,6 +59,7 @@ pub mod hub;
 pub mod io;
 pub mod queue;
 pub mod sync;
+pub mod thread_pool;
 pub mod time;
 
 pub use greenlet::{
@@ -66,4 +67,5 @@ pub use greenlet::{
     default_stack_size, idle, iwait, joinall, killall, set_default_stack_size, spawn, spawn_later,
     wait, yield_now,
 };
+pub use thread_pool::{ThreadPool, spawn_blocking};
 pub use time::{Elapsed, sleep, sleep_until, with_deadline, with_timeout};
