@@ -57,6 +57,8 @@ pub mod debug;
 pub mod greenlet;
 pub mod hub;
 pub mod io;
+pub mod local;
+pub mod pool;
 pub mod queue;
 pub mod sync;
 pub mod thread_pool;
