@@ -45,3 +45,51 @@ pub(crate) fn run_in_child(test_name: &str, env: &str) -> (std::process::ExitSta
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+// ===== net helpers =====
+
+/// `127.0.0.1:0`: loopback, a port picked by the OS.
+pub(crate) fn any_local_address() -> std::net::SocketAddr {
+    "127.0.0.1:0".parse().expect("a valid address")
+}
+
+/// Asserts that `res` failed with `io::ErrorKind::TimedOut`.
+pub(crate) fn assert_timed_out<T: std::fmt::Debug>(res: std::io::Result<T>) {
+    match res {
+        Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {}
+        other => panic!("expected a TimedOut error, got {other:?}"),
+    }
+}
+
+/// The uppercase echo handler: replies to every read with the same bytes
+/// upper-cased, until end of file or an error.
+pub(crate) fn upper_echo(mut conn: sprout::net::TcpStream, _peer: std::net::SocketAddr) {
+    use std::io::{Read, Write};
+    let mut buf = [0u8; 4096];
+    loop {
+        match conn.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => {
+                buf[..n].make_ascii_uppercase();
+                if conn.write_all(&buf[..n]).is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// An uppercase echo `StreamServer` on `127.0.0.1:0`, started.
+pub(crate) fn start_upper_echo() -> sprout::net::StreamServer {
+    let server =
+        sprout::net::StreamServer::bind(any_local_address(), upper_echo).expect("bind 127.0.0.1:0");
+    server.start().expect("start the server");
+    server
+}
+
+impl Log {
+    /// Entries logged so far.
+    pub(crate) fn len(&self) -> usize {
+        self.0.borrow().len()
+    }
+}
