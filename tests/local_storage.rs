@@ -24,7 +24,10 @@ fn each_greenlet_has_its_own_value() {
             })
         })
         .collect();
-    let got: Vec<u32> = sprout::joinall(handles).into_iter().map(Result::unwrap).collect();
+    let got: Vec<u32> = sprout::joinall(handles)
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
     assert_eq!(got, [1, 2, 3, 4, 5]);
     assert_eq!(COUNTER.with(Cell::get), 0);
 }
@@ -42,7 +45,10 @@ fn set_take_and_is_set() {
         (before, NAME.take().map(RefCell::into_inner))
     });
     assert_eq!(h.join().unwrap(), (String::new(), Some("child".into())));
-    assert_eq!(NAME.take().map(RefCell::into_inner).as_deref(), Some("main"));
+    assert_eq!(
+        NAME.take().map(RefCell::into_inner).as_deref(),
+        Some("main")
+    );
     assert!(NAME.take().is_none());
 }
 
@@ -100,5 +106,9 @@ fn locals_of_ended_greenlets_are_swept() {
     for _ in 0..200 {
         spawn(|| WITNESS.with(|_| ())).join().unwrap();
     }
-    assert!(drops.get() - before >= 100, "only {} dropped", drops.get() - before);
+    assert!(
+        drops.get() - before >= 100,
+        "only {} dropped",
+        drops.get() - before
+    );
 }

@@ -46,7 +46,10 @@ fn pool_never_runs_more_than_its_size() {
         })
         .collect();
     assert!(pool.len() <= 4);
-    let total: u64 = sprout::joinall(handles).into_iter().map(Result::unwrap).sum();
+    let total: u64 = sprout::joinall(handles)
+        .into_iter()
+        .map(Result::unwrap)
+        .sum();
     assert_eq!(total, (0..50).sum());
     assert_eq!(gauge.max.get(), 4);
     assert_eq!(pool.free_count(), 4);
@@ -98,7 +101,11 @@ fn spawn_blocks_while_full_and_waiting_spawners_are_fifo() {
     sprout::joinall(spawners);
     first.join().unwrap();
     let log = log.take();
-    let spawned: Vec<_> = log.iter().filter(|s| s.starts_with("spawned")).cloned().collect();
+    let spawned: Vec<_> = log
+        .iter()
+        .filter(|s| s.starts_with("spawned"))
+        .cloned()
+        .collect();
     assert_eq!(spawned, ["spawned0", "spawned1", "spawned2"]);
 }
 
@@ -156,7 +163,11 @@ fn imap_is_lazy_and_ordered() {
     );
     assert_eq!(taken.get(), 0, "nothing taken before the first next");
     assert_eq!(it.next().unwrap().unwrap(), 0);
-    assert!(taken.get() <= 3, "took {} items for one result", taken.get());
+    assert!(
+        taken.get() <= 3,
+        "took {} items for one result",
+        taken.get()
+    );
     let rest: Vec<u32> = it.take(9).map(Result::unwrap).collect();
     assert_eq!(rest, (1..10).collect::<Vec<_>>());
     assert!(taken.get() <= 12);
@@ -210,7 +221,11 @@ fn imap_unordered_in_a_pool_respects_the_limit() {
 fn apply_and_apply_async_with_callback() {
     let pool = Pool::new(2);
     assert_eq!(pool.apply(|| 6 * 7).unwrap(), 42);
-    assert!(pool.apply(|| -> u8 { panic!("no") }).unwrap_err().is_panic());
+    assert!(
+        pool.apply(|| -> u8 { panic!("no") })
+            .unwrap_err()
+            .is_panic()
+    );
     let log = Log::new();
     let l = log.clone();
     let h = pool.apply_async(|| 5, move |r: &i32| l.push(format!("callback {r}")));
@@ -272,7 +287,11 @@ fn add_and_discard() {
     assert!(h.is_finished());
     assert!(group.is_empty());
     outside.join().unwrap();
-    assert_eq!(pool.free_count(), 1, "the discarded greenlet's end frees nothing twice");
+    assert_eq!(
+        pool.free_count(),
+        1,
+        "the discarded greenlet's end frees nothing twice"
+    );
 }
 
 #[test]
@@ -291,5 +310,9 @@ fn kill_from_a_member_panics() {
     let g = group.clone();
     let h = group.spawn(move || g.kill());
     let err = h.join().unwrap_err();
-    assert!(err.panic_message().unwrap().contains("would wait for itself"));
+    assert!(
+        err.panic_message()
+            .unwrap()
+            .contains("would wait for itself")
+    );
 }

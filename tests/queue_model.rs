@@ -9,7 +9,8 @@ use std::rc::Rc;
 
 use proptest::prelude::*;
 use sprout::queue::{
-    Channel, GetError, JoinableQueue, LifoQueue, PriorityQueue, PutError, Queue, TryGetError, TryPutError,
+    Channel, GetError, JoinableQueue, LifoQueue, PriorityQueue, PutError, Queue, TryGetError,
+    TryPutError,
 };
 
 /// Ordered by `pri` only, so a priority queue sees ties; `id` tells items
@@ -213,7 +214,9 @@ impl Model {
         if let Some(i) = self.pop_index() {
             let (x, _) = self.buf.remove(i);
             while !self.full() {
-                let Some((p, y)) = self.putters.pop_front() else { break };
+                let Some((p, y)) = self.putters.pop_front() else {
+                    break;
+                };
                 self.push(y);
                 self.unfinished += 1;
                 self.outcomes.insert(p, Ok(None));
@@ -240,7 +243,11 @@ impl Model {
     }
 
     fn len(&self) -> usize {
-        if self.channel { self.putters.len() } else { self.buf.len() }
+        if self.channel {
+            self.putters.len()
+        } else {
+            self.buf.len()
+        }
     }
 }
 
@@ -268,10 +275,17 @@ fn run(q: Rc<dyn AnyQueue>, order: Order, cap: Option<usize>, channel: bool, ops
                 assert_eq!(got, m.try_put(x), "step {step}: try_put");
             }
             Op::TryGet => {
-                let got = q.try_get().map(|x| x.id).map_err(|e| e == TryGetError::Empty);
+                let got = q
+                    .try_get()
+                    .map(|x| x.id)
+                    .map_err(|e| e == TryGetError::Empty);
                 assert_eq!(got, m.try_get().map(|x| x.id), "step {step}: try_get");
             }
-            Op::Peek => assert_eq!(q.peek().map(|x| x.id), m.peek().map(|x| x.id), "step {step}: peek"),
+            Op::Peek => assert_eq!(
+                q.peek().map(|x| x.id),
+                m.peek().map(|x| x.id),
+                "step {step}: peek"
+            ),
             Op::BlockingPut(pri) => {
                 let x = Item { pri, id };
                 match m.try_put(x) {
@@ -333,7 +347,11 @@ fn run(q: Rc<dyn AnyQueue>, order: Order, cap: Option<usize>, channel: bool, ops
         }
         // Let every greenlet that can make progress do so.
         sprout::idle();
-        assert_eq!(*outcomes.borrow(), m.outcomes, "step {step}: outcomes of blocked callers");
+        assert_eq!(
+            *outcomes.borrow(),
+            m.outcomes,
+            "step {step}: outcomes of blocked callers"
+        );
         assert_eq!(q.len(), m.len(), "step {step}: len");
         if let Some(n) = q.unfinished() {
             assert_eq!(n, m.unfinished, "step {step}: unfinished tasks");

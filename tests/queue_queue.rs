@@ -8,8 +8,8 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use sprout::queue::{
-    Channel, GetError, GetTimeoutError, JoinableQueue, LifoQueue, PriorityQueue, PutError, PutTimeoutError, Queue,
-    TaskDoneError, TryGetError, TryPutError,
+    Channel, GetError, GetTimeoutError, JoinableQueue, LifoQueue, PriorityQueue, PutError,
+    PutTimeoutError, Queue, TaskDoneError, TryGetError, TryPutError,
 };
 use sprout::{spawn, yield_now};
 use util::{Log, assert_elapsed_between};
@@ -18,22 +18,41 @@ use util::{Log, assert_elapsed_between};
 fn get_timeout_and_put_timeout_contract() {
     let q: Queue<u8> = Queue::bounded(1);
     let start = Instant::now();
-    assert_eq!(q.get_timeout(Duration::from_millis(20)), Err(GetTimeoutError::TimedOut));
+    assert_eq!(
+        q.get_timeout(Duration::from_millis(20)),
+        Err(GetTimeoutError::TimedOut)
+    );
     assert_elapsed_between(start, Duration::from_millis(20), Duration::from_millis(500));
-    assert_eq!(q.get_timeout(Duration::ZERO), Err(GetTimeoutError::TimedOut));
+    assert_eq!(
+        q.get_timeout(Duration::ZERO),
+        Err(GetTimeoutError::TimedOut)
+    );
     q.put(1).unwrap();
     let start = Instant::now();
     let err = q.put_timeout(2, Duration::from_millis(20)).unwrap_err();
     assert_elapsed_between(start, Duration::from_millis(20), Duration::from_millis(500));
     assert!(err.is_timeout());
     assert_eq!(err.into_inner(), 2, "the item comes back");
-    assert!(matches!(q.put_timeout(3, Duration::ZERO), Err(PutTimeoutError::TimedOut(3))));
-    assert_eq!((q.getters(), q.putters()), (0, 0), "timed-out waiters leave");
+    assert!(matches!(
+        q.put_timeout(3, Duration::ZERO),
+        Err(PutTimeoutError::TimedOut(3))
+    ));
+    assert_eq!(
+        (q.getters(), q.putters()),
+        (0, 0),
+        "timed-out waiters leave"
+    );
     assert_eq!(q.try_get(), Ok(1));
     assert_eq!(q.try_get(), Err(TryGetError::Empty));
     let ch: Channel<u8> = Channel::new();
-    assert!(matches!(ch.put_timeout(1, Duration::from_millis(5)), Err(PutTimeoutError::TimedOut(1))));
-    assert_eq!(ch.get_timeout(Duration::from_millis(5)), Err(GetTimeoutError::TimedOut));
+    assert!(matches!(
+        ch.put_timeout(1, Duration::from_millis(5)),
+        Err(PutTimeoutError::TimedOut(1))
+    ));
+    assert_eq!(
+        ch.get_timeout(Duration::from_millis(5)),
+        Err(GetTimeoutError::TimedOut)
+    );
 }
 
 #[test]
@@ -143,7 +162,10 @@ fn graceful_shutdown_wakes_blocked_putters_and_drains() {
     assert_eq!(q.get(), Ok(1), "gets drain what is left");
     assert_eq!(q.get(), Err(GetError));
     assert_eq!(q.try_get(), Err(TryGetError::ShutDown));
-    assert_eq!(q.get_timeout(Duration::from_secs(1)), Err(GetTimeoutError::ShutDown));
+    assert_eq!(
+        q.get_timeout(Duration::from_secs(1)),
+        Err(GetTimeoutError::ShutDown)
+    );
 }
 
 #[test]
@@ -154,7 +176,8 @@ fn graceful_shutdown_wakes_blocked_getters() {
             let q = q.clone();
             spawn(move || {
                 if i == 0 {
-                    q.get_timeout(Duration::from_secs(10)).map_err(|e| e.to_string())
+                    q.get_timeout(Duration::from_secs(10))
+                        .map_err(|e| e.to_string())
                 } else {
                     q.get().map_err(|e| e.to_string())
                 }
@@ -182,7 +205,10 @@ fn immediate_shutdown_fails_everyone_and_returns_the_items() {
     };
     yield_now();
     assert_eq!(q.shutdown_now(), [3, 5]);
-    assert!(matches!(putter.join().unwrap(), Err(PutTimeoutError::ShutDown(1))));
+    assert!(matches!(
+        putter.join().unwrap(),
+        Err(PutTimeoutError::ShutDown(1))
+    ));
     assert_eq!(q.get(), Err(GetError));
     assert_eq!(q.peek(), None);
 

@@ -121,7 +121,10 @@ fn events_work_with_wait_and_iwait() {
     let order: Vec<usize> = sprout::iwait(&[&*a, &*b], None).collect();
     assert_eq!(order, [1, 0]);
     let c = Event::new();
-    assert_eq!(sprout::wait(&[&c, &*a], Some(1), Some(Duration::from_millis(10))), [1]);
+    assert_eq!(
+        sprout::wait(&[&c, &*a], Some(1), Some(Duration::from_millis(10))),
+        [1]
+    );
     assert!(sprout::wait(&[&c], None, Some(Duration::from_millis(5))).is_empty());
 }
 
@@ -129,7 +132,10 @@ fn events_work_with_wait_and_iwait() {
 fn async_result_value_error_and_timeouts() {
     let r: Rc<AsyncResult<u32, String>> = Rc::new(AsyncResult::new());
     assert!(!r.is_ready());
-    assert!(matches!(r.get_timeout(Duration::from_millis(5)), Err(GetTimeoutError::TimedOut)));
+    assert!(matches!(
+        r.get_timeout(Duration::from_millis(5)),
+        Err(GetTimeoutError::TimedOut)
+    ));
     assert!(!r.wait_timeout(Duration::ZERO));
     let r2 = r.clone();
     let getters: Vec<_> = (0..3)
@@ -150,7 +156,9 @@ fn async_result_value_error_and_timeouts() {
     let e: AsyncResult<u32, String> = AsyncResult::new();
     e.set_error("boom".into());
     assert_eq!(e.get(), Err(&"boom".to_string()));
-    assert!(matches!(e.get_timeout(Duration::ZERO), Err(GetTimeoutError::Failed(m)) if m == "boom"));
+    assert!(
+        matches!(e.get_timeout(Duration::ZERO), Err(GetTimeoutError::Failed(m)) if m == "boom")
+    );
     assert!(e.wait());
     assert!(!e.is_successful());
 }

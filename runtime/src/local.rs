@@ -86,10 +86,11 @@ impl<T: 'static> GreenletLocal<T> {
     fn lookup(&'static self, id: u64) -> Option<Rc<dyn Any>> {
         let key = self.addr();
         LOCALS.with(|l| {
-            l.borrow()
-                .by_greenlet
-                .get(&id)
-                .and_then(|vals| vals.iter().find(|(k, _)| *k == key).map(|(_, v)| Rc::clone(v)))
+            l.borrow().by_greenlet.get(&id).and_then(|vals| {
+                vals.iter()
+                    .find(|(k, _)| *k == key)
+                    .map(|(_, v)| Rc::clone(v))
+            })
         })
     }
 
@@ -121,7 +122,9 @@ impl<T: 'static> GreenletLocal<T> {
                 v
             }
         };
-        f(value.downcast_ref::<T>().expect("a GreenletLocal's values have its type"))
+        f(value
+            .downcast_ref::<T>()
+            .expect("a GreenletLocal's values have its type"))
     }
 
     /// Sets the current greenlet's value, dropping the old one.
@@ -202,13 +205,23 @@ fn maybe_sweep() {
         return;
     }
     let mut alive = HashSet::new();
-    with_hub(|hub| hub.for_each_entry(|_, e| {
-        alive.insert(e.id);
-    }));
+    with_hub(|hub| {
+        hub.for_each_entry(|_, e| {
+            alive.insert(e.id);
+        })
+    });
     let dead: Vec<Values> = LOCALS.with(|l| {
         let mut l = l.borrow_mut();
-        let ids: Vec<u64> = l.by_greenlet.keys().copied().filter(|id| !alive.contains(id)).collect();
-        let dead = ids.iter().filter_map(|id| l.by_greenlet.remove(id)).collect();
+        let ids: Vec<u64> = l
+            .by_greenlet
+            .keys()
+            .copied()
+            .filter(|id| !alive.contains(id))
+            .collect();
+        let dead = ids
+            .iter()
+            .filter_map(|id| l.by_greenlet.remove(id))
+            .collect();
         l.sweep_at = (l.by_greenlet.len() * 2).max(MIN_SWEEP);
         dead
     });

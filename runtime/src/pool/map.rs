@@ -67,7 +67,8 @@ where
         let window = window(self.members);
         while self.pending.len() < window {
             let Some(x) = self.items.next() else { break };
-            self.pending.push_back(spawn_job(self.members, &self.f, x, "Pool::imap"));
+            self.pending
+                .push_back(spawn_job(self.members, &self.f, x, "Pool::imap"));
         }
         self.pending.pop_front().map(JoinHandle::join)
     }
@@ -75,7 +76,9 @@ where
 
 impl<I: Iterator, R> fmt::Debug for Imap<'_, I, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Imap").field("running", &self.pending.len()).finish_non_exhaustive()
+        f.debug_struct("Imap")
+            .field("running", &self.pending.len())
+            .finish_non_exhaustive()
     }
 }
 

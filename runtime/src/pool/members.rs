@@ -123,7 +123,10 @@ impl Members {
     }
 
     pub(crate) fn free_count(&self) -> usize {
-        self.inner.slots.as_ref().map_or(usize::MAX, Semaphore::available_permits)
+        self.inner
+            .slots
+            .as_ref()
+            .map_or(usize::MAX, Semaphore::available_permits)
     }
 
     /// Takes a slot; `false` if the deadline passed first.
@@ -237,7 +240,11 @@ impl Members {
     pub(crate) fn caller_is_member(&self) -> bool {
         let me = with_hub(|hub| hub.current_key());
         let id = crate::current().id().as_u64();
-        self.inner.members.borrow().iter().any(|(_, m)| m.key == me && m.id == id)
+        self.inner
+            .members
+            .borrow()
+            .iter()
+            .any(|(_, m)| m.key == me && m.id == id)
     }
 
     /// Waits until there is no member; `false` on timeout.

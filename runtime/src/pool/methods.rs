@@ -69,8 +69,10 @@ macro_rules! group_methods {
         /// Like [`join`](Self::join), but gives up after `timeout` and
         /// returns `false`.
         pub fn join_timeout(&self, timeout: std::time::Duration) -> bool {
-            self.members
-                .wait_empty(concat!($name, "::join_timeout"), Some(std::time::Instant::now() + timeout))
+            self.members.wait_empty(
+                concat!($name, "::join_timeout"),
+                Some(std::time::Instant::now() + timeout),
+            )
         }
 
         /// Kills every member and waits until all have ended. Blocks the
@@ -84,7 +86,10 @@ macro_rules! group_methods {
         pub fn kill(&self) {
             assert!(
                 !self.members.caller_is_member(),
-                concat!($name, "::kill called from one of its own greenlets: it would wait for itself")
+                concat!(
+                    $name,
+                    "::kill called from one of its own greenlets: it would wait for itself"
+                )
             );
             self.members.request_kill_all();
             self.members.wait_empty(concat!($name, "::kill"), None);
@@ -94,8 +99,10 @@ macro_rules! group_methods {
         /// members to end; returns whether they all did.
         pub fn kill_timeout(&self, timeout: std::time::Duration) -> bool {
             self.members.request_kill_all();
-            self.members
-                .wait_empty(concat!($name, "::kill_timeout"), Some(std::time::Instant::now() + timeout))
+            self.members.wait_empty(
+                concat!($name, "::kill_timeout"),
+                Some(std::time::Instant::now() + timeout),
+            )
         }
 
         /// Runs `f` on every item, each in its own member greenlet, and
@@ -129,7 +136,11 @@ macro_rules! group_methods {
 
         /// Like [`imap`](Self::imap), but yields results in the order the
         /// jobs finish (the seeds' `as_completed`).
-        pub fn imap_unordered<I, F, R>(&self, f: F, items: I) -> $crate::pool::ImapUnordered<'_, I::IntoIter, R>
+        pub fn imap_unordered<I, F, R>(
+            &self,
+            f: F,
+            items: I,
+        ) -> $crate::pool::ImapUnordered<'_, I::IntoIter, R>
         where
             I: IntoIterator,
             I::Item: 'static,

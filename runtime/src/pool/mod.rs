@@ -19,7 +19,10 @@ mod error;
 mod group;
 mod map;
 mod members;
-#[allow(clippy::module_inception, reason = "pool::Pool lives in pool/pool.rs, one type per file")]
+#[allow(
+    clippy::module_inception,
+    reason = "pool::Pool lives in pool/pool.rs, one type per file"
+)]
 mod pool;
 
 pub use error::PoolFull;

@@ -93,10 +93,10 @@ impl Pool {
     /// Like [`wait_available`](Self::wait_available), but gives up after
     /// `timeout` and returns `None`.
     pub fn wait_available_timeout(&self, timeout: Duration) -> Option<usize> {
-        if !self
-            .members
-            .take_slot("Pool::wait_available_timeout", Some(Instant::now() + timeout))
-        {
+        if !self.members.take_slot(
+            "Pool::wait_available_timeout",
+            Some(Instant::now() + timeout),
+        ) {
             return None;
         }
         self.members.give_slot();

@@ -118,7 +118,10 @@ impl<T: Ord> Ord for Prioritized<T> {
     /// Reversed: `BinaryHeap` pops the greatest, we want the smallest item,
     /// then the earliest sequence.
     fn cmp(&self, other: &Self) -> Ordering {
-        other.item.cmp(&self.item).then_with(|| other.seq.cmp(&self.seq))
+        other
+            .item
+            .cmp(&self.item)
+            .then_with(|| other.seq.cmp(&self.seq))
     }
 }
 

@@ -162,7 +162,11 @@ impl<T, B: Buffer<T>> Core<T, B> {
         }
     }
 
-    pub(crate) fn get_until(&self, what: &'static str, deadline: Option<Instant>) -> Result<T, GetTimeoutError> {
+    pub(crate) fn get_until(
+        &self,
+        what: &'static str,
+        deadline: Option<Instant>,
+    ) -> Result<T, GetTimeoutError> {
         match self.try_get() {
             Ok(item) => return Ok(item),
             Err(TryGetError::ShutDown) => return Err(GetTimeoutError::ShutDown),
@@ -173,10 +177,12 @@ impl<T, B: Buffer<T>> Core<T, B> {
         }
         let guard = WaitGuard::push(self, |c| &c.getters, Self::abandon_get, Get::Waiting);
         let got = guard
-            .block(what, deadline, |g| match std::mem::replace(g, Get::Waiting) {
-                Get::Item(item) => Some(Ok(item)),
-                Get::ShutDown => Some(Err(GetTimeoutError::ShutDown)),
-                Get::Waiting => None,
+            .block(what, deadline, |g| {
+                match std::mem::replace(g, Get::Waiting) {
+                    Get::Item(item) => Some(Ok(item)),
+                    Get::ShutDown => Some(Err(GetTimeoutError::ShutDown)),
+                    Get::Waiting => None,
+                }
             })
             .unwrap_or_else(|e| deadlock(e));
         got.unwrap_or(Err(GetTimeoutError::TimedOut))
@@ -191,9 +197,13 @@ impl<T, B: Buffer<T>> Core<T, B> {
 
     fn redeliver(&self, item: T) {
         let mut item = Some(item);
-        let handed = wake_front(&self.getters, |g| *g = Get::Item(item.take().expect("handed once")));
+        let handed = wake_front(&self.getters, |g| {
+            *g = Get::Item(item.take().expect("handed once"))
+        });
         if !handed {
-            self.buf.borrow_mut().unpop(item.take().expect("not handed"));
+            self.buf
+                .borrow_mut()
+                .unpop(item.take().expect("not handed"));
         }
     }
 
@@ -204,7 +214,9 @@ impl<T, B: Buffer<T>> Core<T, B> {
             return Err(TryPutError::ShutDown(item));
         }
         let mut item = Some(item);
-        let handed = wake_front(&self.getters, |g| *g = Get::Item(item.take().expect("handed once")));
+        let handed = wake_front(&self.getters, |g| {
+            *g = Get::Item(item.take().expect("handed once"))
+        });
         if !handed {
             let item = item.take().expect("not handed");
             if self.is_full() || !self.putters.borrow().is_empty() {
@@ -233,7 +245,8 @@ impl<T, B: Buffer<T>> Core<T, B> {
         let guard = WaitGuard::push(self, |c| &c.putters, |_, _| {}, Put::Waiting(item));
         loop {
             let woke = guard.park(what, deadline).unwrap_or_else(|e| deadlock(e));
-            let finished = guard.with_state(|p| !matches!(p, Put::Waiting(_))) || woke == Woke::TimedOut;
+            let finished =
+                guard.with_state(|p| !matches!(p, Put::Waiting(_))) || woke == Woke::TimedOut;
             if finished {
                 return match guard.finish() {
                     // Counted as unfinished when it was taken.

@@ -228,13 +228,22 @@ mod tests {
     fn debug_without_t_debug_and_lowercase_display() {
         assert_eq!(format!("{:?}", PutError(NoDebug)), "PutError(..)");
         assert_eq!(format!("{:?}", TryPutError::Full(NoDebug)), "Full(..)");
-        assert_eq!(format!("{:?}", PutTimeoutError::TimedOut(NoDebug)), "TimedOut(..)");
+        assert_eq!(
+            format!("{:?}", PutTimeoutError::TimedOut(NoDebug)),
+            "TimedOut(..)"
+        );
         assert_eq!(TryPutError::Full(1).to_string(), "queue is full");
         assert_eq!(PutError(1).to_string(), "queue is shut down");
         assert_eq!(TryGetError::Empty.to_string(), "queue is empty");
-        assert_eq!(GetTimeoutError::TimedOut.to_string(), "timed out waiting on the queue");
+        assert_eq!(
+            GetTimeoutError::TimedOut.to_string(),
+            "timed out waiting on the queue"
+        );
         assert_eq!(PutTimeoutError::ShutDown(3).into_inner(), 3);
         assert!(TryPutError::ShutDown(()).is_shutdown());
-        assert_eq!(TaskDoneError.to_string(), "task_done called more times than items were put");
+        assert_eq!(
+            TaskDoneError.to_string(),
+            "task_done called more times than items were put"
+        );
     }
 }

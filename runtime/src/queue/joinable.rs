@@ -39,7 +39,9 @@ pub struct JoinableQueue<T> {
 impl<T> JoinableQueue<T> {
     /// An unbounded queue: puts never block.
     pub fn new() -> Self {
-        JoinableQueue { core: Core::new(None) }
+        JoinableQueue {
+            core: Core::new(None),
+        }
     }
 
     /// A queue holding at most `capacity` items; puts block while it is
@@ -101,8 +103,10 @@ impl<T> JoinableQueue<T> {
     /// Like [`join`](Self::join), but gives up after `timeout` and returns
     /// `false`.
     pub fn join_timeout(&self, timeout: Duration) -> bool {
-        self.core
-            .join_until("JoinableQueue::join_timeout", Some(Instant::now() + timeout))
+        self.core.join_until(
+            "JoinableQueue::join_timeout",
+            Some(Instant::now() + timeout),
+        )
     }
 
     queue_methods!("JoinableQueue");

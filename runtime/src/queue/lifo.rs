@@ -23,7 +23,9 @@ pub struct LifoQueue<T> {
 impl<T> LifoQueue<T> {
     /// An unbounded queue: puts never block.
     pub fn new() -> Self {
-        LifoQueue { core: Core::new(None) }
+        LifoQueue {
+            core: Core::new(None),
+        }
     }
 
     /// A queue holding at most `capacity` items; puts block while it is

@@ -51,8 +51,11 @@ macro_rules! queue_methods {
             item: T,
             timeout: std::time::Duration,
         ) -> Result<(), $crate::queue::PutTimeoutError<T>> {
-            self.core
-                .put_until(item, concat!($name, "::put_timeout"), Some(std::time::Instant::now() + timeout))
+            self.core.put_until(
+                item,
+                concat!($name, "::put_timeout"),
+                Some(std::time::Instant::now() + timeout),
+            )
         }
 
         /// Takes the next item. Blocks the current greenlet until there is
@@ -93,9 +96,14 @@ macro_rules! queue_methods {
         ///
         /// [`GetTimeoutError::TimedOut`](crate::queue::GetTimeoutError::TimedOut)
         /// or [`GetTimeoutError::ShutDown`](crate::queue::GetTimeoutError::ShutDown).
-        pub fn get_timeout(&self, timeout: std::time::Duration) -> Result<T, $crate::queue::GetTimeoutError> {
-            self.core
-                .get_until(concat!($name, "::get_timeout"), Some(std::time::Instant::now() + timeout))
+        pub fn get_timeout(
+            &self,
+            timeout: std::time::Duration,
+        ) -> Result<T, $crate::queue::GetTimeoutError> {
+            self.core.get_until(
+                concat!($name, "::get_timeout"),
+                Some(std::time::Instant::now() + timeout),
+            )
         }
 
         /// A copy of the item the next [`get`](Self::get) would take, if
@@ -195,7 +203,9 @@ impl<T> Iterator for Iter<'_, T> {
 
 impl<T> std::fmt::Debug for Iter<'_, T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Iter").field("blocking", &self.block).finish_non_exhaustive()
+        f.debug_struct("Iter")
+            .field("blocking", &self.block)
+            .finish_non_exhaustive()
     }
 }
 

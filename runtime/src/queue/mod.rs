@@ -27,11 +27,16 @@ mod error;
 mod joinable;
 mod lifo;
 mod priority;
-#[allow(clippy::module_inception, reason = "queue::Queue lives in queue/queue.rs, one type per file")]
+#[allow(
+    clippy::module_inception,
+    reason = "queue::Queue lives in queue/queue.rs, one type per file"
+)]
 mod queue;
 
 pub use channel::Channel;
-pub use error::{GetError, GetTimeoutError, PutError, PutTimeoutError, TaskDoneError, TryGetError, TryPutError};
+pub use error::{
+    GetError, GetTimeoutError, PutError, PutTimeoutError, TaskDoneError, TryGetError, TryPutError,
+};
 pub use joinable::JoinableQueue;
 pub use lifo::LifoQueue;
 pub use methods::Iter;

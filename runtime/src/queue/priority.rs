@@ -26,7 +26,9 @@ pub struct PriorityQueue<T: Ord> {
 impl<T: Ord> PriorityQueue<T> {
     /// An unbounded queue: puts never block.
     pub fn new() -> Self {
-        PriorityQueue { core: Core::new(None) }
+        PriorityQueue {
+            core: Core::new(None),
+        }
     }
 
     /// A queue holding at most `capacity` items; puts block while it is

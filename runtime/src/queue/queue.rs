@@ -44,7 +44,9 @@ pub struct Queue<T> {
 impl<T> Queue<T> {
     /// An unbounded queue: puts never block.
     pub fn new() -> Self {
-        Queue { core: Core::new(None) }
+        Queue {
+            core: Core::new(None),
+        }
     }
 
     /// A queue holding at most `capacity` items; puts block while it is

@@ -58,7 +58,9 @@ impl<T, E> AsyncResult<T, E> {
     #[track_caller]
     pub fn set(&self, value: T) {
         if self.try_set(value).is_err() {
-            panic!("AsyncResult::set: the result was already set (it is one-shot; use try_set to race)");
+            panic!(
+                "AsyncResult::set: the result was already set (it is one-shot; use try_set to race)"
+            );
         }
     }
 
@@ -137,7 +139,8 @@ impl<T, E> AsyncResult<T, E> {
     /// forever").
     pub fn get(&self) -> Result<&T, &E> {
         self.ready.wait_until("AsyncResult::get", None);
-        self.result().expect("the ready event is set only with the result")
+        self.result()
+            .expect("the ready event is set only with the result")
     }
 
     /// Like [`get`](Self::get), but gives up after `timeout`. Blocks the
@@ -149,7 +152,10 @@ impl<T, E> AsyncResult<T, E> {
     /// [`GetTimeoutError::TimedOut`] if the timeout passed first,
     /// [`GetTimeoutError::Failed`] with the error it was set to.
     pub fn get_timeout(&self, timeout: Duration) -> Result<&T, GetTimeoutError<&E>> {
-        if !self.ready.wait_until("AsyncResult::get_timeout", Some(Instant::now() + timeout)) {
+        if !self
+            .ready
+            .wait_until("AsyncResult::get_timeout", Some(Instant::now() + timeout))
+        {
             return Err(GetTimeoutError::TimedOut);
         }
         self.get().map_err(GetTimeoutError::Failed)
@@ -222,6 +228,8 @@ impl<T, E> Waitable for AsyncResult<T, E> {
 
 impl<T: fmt::Debug, E: fmt::Debug> fmt::Debug for AsyncResult<T, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AsyncResult").field("result", &self.result.get()).finish()
+        f.debug_struct("AsyncResult")
+            .field("result", &self.result.get())
+            .finish()
     }
 }

@@ -75,7 +75,11 @@ impl Condition {
         guard: MutexGuard<'a, T>,
         timeout: Duration,
     ) -> (MutexGuard<'a, T>, bool) {
-        self.wait_until("Condition::wait_timeout", guard, Some(Instant::now() + timeout))
+        self.wait_until(
+            "Condition::wait_timeout",
+            guard,
+            Some(Instant::now() + timeout),
+        )
     }
 
     /// Waits, as [`wait`](Self::wait), until `condition` returns `false`.
@@ -139,6 +143,8 @@ impl Condition {
 
 impl fmt::Debug for Condition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Condition").field("waiters", &self.waiters()).finish()
+        f.debug_struct("Condition")
+            .field("waiters", &self.waiters())
+            .finish()
     }
 }

@@ -70,10 +70,19 @@ mod tests {
 
     #[test]
     fn display_is_lowercase_and_debug_needs_no_debug() {
-        assert_eq!(ReleaseError::NotAcquired.to_string(), "released more often than acquired");
-        assert_eq!(ReleaseError::NotOwner.to_string(), "lock is held by another greenlet");
+        assert_eq!(
+            ReleaseError::NotAcquired.to_string(),
+            "released more often than acquired"
+        );
+        assert_eq!(
+            ReleaseError::NotOwner.to_string(),
+            "lock is held by another greenlet"
+        );
         let e: GetTimeoutError<NoDebug> = GetTimeoutError::Failed(NoDebug);
         assert_eq!(format!("{e:?}"), "Failed(..)");
-        assert_eq!(GetTimeoutError::<NoDebug>::TimedOut.to_string(), "timed out waiting for the result");
+        assert_eq!(
+            GetTimeoutError::<NoDebug>::TimedOut.to_string(),
+            "timed out waiting for the result"
+        );
     }
 }

@@ -39,7 +39,9 @@ impl Default for Lock {
 impl Lock {
     /// An unlocked lock.
     pub const fn new() -> Self {
-        Lock { sem: Semaphore::new(1) }
+        Lock {
+            sem: Semaphore::new(1),
+        }
     }
 
     /// Whether it is locked now.
@@ -70,7 +72,8 @@ impl Lock {
     /// returns `false`. Blocks the current greenlet until the lock is free or
     /// the timeout passes; other greenlets run meanwhile.
     pub fn acquire_timeout(&self, timeout: Duration) -> bool {
-        self.sem.acquire_until("Lock::acquire_timeout", Some(Instant::now() + timeout))
+        self.sem
+            .acquire_until("Lock::acquire_timeout", Some(Instant::now() + timeout))
     }
 
     /// Releases the lock, handing it to the longest waiter if there is one.
@@ -106,7 +109,8 @@ impl Lock {
 
     /// Like [`guard`](Self::guard), but returns `None` after `timeout`.
     pub fn guard_timeout(&self, timeout: Duration) -> Option<LockGuard<'_>> {
-        self.acquire_timeout(timeout).then_some(LockGuard { lock: self })
+        self.acquire_timeout(timeout)
+            .then_some(LockGuard { lock: self })
     }
 }
 

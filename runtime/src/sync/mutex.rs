@@ -146,7 +146,9 @@ impl<T: ?Sized> Deref for MutexGuard<'_, T> {
 
 impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
     fn deref_mut(&mut self) -> &mut T {
-        self.value.as_deref_mut().expect("a live guard holds the value")
+        self.value
+            .as_deref_mut()
+            .expect("a live guard holds the value")
     }
 }
 

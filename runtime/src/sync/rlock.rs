@@ -155,7 +155,10 @@ impl RLock {
         if expired(deadline) {
             return false;
         }
-        let slot = Slot { id: me, granted: false };
+        let slot = Slot {
+            id: me,
+            granted: false,
+        };
         let guard = WaitGuard::push(self, |s| &s.waiters, Self::abandon, slot);
         guard
             .block(what, deadline, |s| s.granted.then_some(()))

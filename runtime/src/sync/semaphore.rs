@@ -270,8 +270,10 @@ impl BoundedSemaphore {
     /// returns `false`. Blocks the current greenlet until a permit is free or
     /// the timeout passes; other greenlets run meanwhile.
     pub fn acquire_timeout(&self, timeout: Duration) -> bool {
-        self.sem
-            .acquire_until("BoundedSemaphore::acquire_timeout", Some(Instant::now() + timeout))
+        self.sem.acquire_until(
+            "BoundedSemaphore::acquire_timeout",
+            Some(Instant::now() + timeout),
+        )
     }
 
     /// Takes a permit and returns a guard that releases it when dropped.

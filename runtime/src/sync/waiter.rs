@@ -32,7 +32,9 @@ pub(crate) type Waiters<S> = RefCell<WaitList<Waiter<S>>>;
 /// Returns whether there was one.
 pub(crate) fn wake_front<S>(list: &Waiters<S>, serve: impl FnOnce(&mut S)) -> bool {
     let mut list = list.borrow_mut();
-    let Some(key) = list.unlink_front() else { return false };
+    let Some(key) = list.unlink_front() else {
+        return false;
+    };
     let waiter = list.get_mut(key);
     serve(&mut waiter.state);
     if let Some(t) = waiter.token {
@@ -61,8 +63,15 @@ pub(crate) struct WaitGuard<'a, O, S> {
 
 impl<'a, O, S> WaitGuard<'a, O, S> {
     /// Queues a waiter with `state` at the back of `list(owner)`.
-    pub(crate) fn push(owner: &'a O, list: fn(&O) -> &Waiters<S>, abandon: fn(&O, S), state: S) -> Self {
-        let key = list(owner).borrow_mut().push_back(Waiter { token: None, state });
+    pub(crate) fn push(
+        owner: &'a O,
+        list: fn(&O) -> &Waiters<S>,
+        abandon: fn(&O, S),
+        state: S,
+    ) -> Self {
+        let key = list(owner)
+            .borrow_mut()
+            .push_back(Waiter { token: None, state });
         WaitGuard {
             owner,
             list,
@@ -76,15 +85,24 @@ impl<'a, O, S> WaitGuard<'a, O, S> {
     }
 
     /// Parks until woken or `deadline`; other greenlets run meanwhile.
-    pub(crate) fn park(&self, what: &'static str, deadline: Option<Instant>) -> Result<Woke, WouldBlockForever> {
+    pub(crate) fn park(
+        &self,
+        what: &'static str,
+        deadline: Option<Instant>,
+    ) -> Result<Woke, WouldBlockForever> {
         let key = self.key();
         let list = (self.list)(self.owner);
-        park(what, deadline, |t| list.borrow_mut().get_mut(key).token = Some(t))
+        park(what, deadline, |t| {
+            list.borrow_mut().get_mut(key).token = Some(t)
+        })
     }
 
     /// Runs `f` on this waiter's state.
     pub(crate) fn with_state<R>(&self, f: impl FnOnce(&mut S) -> R) -> R {
-        f(&mut (self.list)(self.owner).borrow_mut().get_mut(self.key()).state)
+        f(&mut (self.list)(self.owner)
+            .borrow_mut()
+            .get_mut(self.key())
+            .state)
     }
 
     /// Removes the node and returns its state, without giving it back.
