@@ -1,16 +1,24 @@
 //! Guard-paged greenlet stacks and the per-hub pool that reuses them.
 //!
-//! Each stack is one anonymous `MAP_NORESERVE` mapping. The lowest page is a
-//! guard page: installed with `madvise(MADV_GUARD_INSTALL)` where the kernel
-//! has it (Linux 6.13+), which does not split the mapping, and with
-//! `mprotect(PROT_NONE)` otherwise, which costs a second mapping. The top of
-//! the stack holds a small [`StackHeader`] that the stack-overflow handler
-//! reads to name the greenlet that overflowed.
+//! Stacks of the hub's default size are carved from *chunks*: one anonymous
+//! `MAP_NORESERVE` mapping holds [`CHUNK_SLOTS`] stacks, so allocating stacks
+//! costs one `mmap` per chunk rather than per greenlet, and no stack is ever
+//! unmapped on its own (unmapping the middle of a mapping splits it). The
+//! lowest page of every slot is a guard page: installed with
+//! `madvise(MADV_GUARD_INSTALL)` where the kernel has it (Linux 6.13+), which
+//! does not split the mapping, and with `mprotect(PROT_NONE)` otherwise, which
+//! costs a second kernel mapping per stack. Other sizes get a mapping of
+//! their own. The top of each stack holds a small [`StackHeader`] that the
+//! stack-overflow handler reads to name the greenlet that overflowed.
 //!
-//! Stacks of the default size go back to a pool when their greenlet ends and
-//! are reused without any system call; pages a finished greenlet dirtied
-//! beyond [`DIRTY_WATERMARK`] are given back to the kernel first, so memory
-//! follows the live greenlet count rather than the peak.
+//! Free stacks are kept *warm* (pages still resident, reused first) or
+//! *cold* (never touched, or their pages given back with `MADV_DONTNEED`).
+//! `spawn` reserves a cold stack, so running out of mappings is reported by
+//! `spawn`; when the greenlet first runs it trades that stack for a warm one
+//! if there is one, so spawning many short greenlets touches one stack's
+//! pages, not one per greenlet. Memory follows the live greenlet count
+//! rather than the peak: beyond [`HOT_STACKS`] warm stacks, finished stacks
+//! give their pages back.
 
 use std::io;
 use std::mem::ManuallyDrop;
@@ -26,15 +34,11 @@ pub(crate) const DEFAULT_STACK_SIZE: usize = 256 * 1024;
 /// Smallest usable stack size accepted by `Builder::stack_size`.
 pub(crate) const MIN_STACK_SIZE: usize = 16 * 1024;
 
-/// How many free stacks a hub keeps for reuse.
-const POOL_LIMIT: usize = 1024;
+/// Default-size stacks per chunk mapping.
+pub(crate) const CHUNK_SLOTS: usize = 32;
 
-/// How many pooled stacks keep their dirty pages.
-const HOT_STACKS: usize = 64;
-
-/// Bytes at the top of a pooled stack that may stay dirty; below that the
-/// pages are released with `MADV_DONTNEED` when the stack is pooled.
-pub(crate) const DIRTY_WATERMARK: usize = 32 * 1024;
+/// How many free stacks keep their pages resident.
+pub(crate) const HOT_STACKS: usize = 64;
 
 /// `madvise` advice that installs guard pages in place (Linux 6.13+).
 const MADV_GUARD_INSTALL: libc::c_int = 102;
@@ -51,7 +55,7 @@ pub(crate) const HEADER_NAME_LEN: usize = 64;
 #[repr(C)]
 #[derive(Debug)]
 pub(crate) struct StackHeader {
-    /// Start of the guard page (lowest address of the mapping).
+    /// Start of the guard page (lowest address of the stack).
     pub(crate) guard_lo: usize,
     /// One past the guard page.
     pub(crate) guard_hi: usize,
@@ -71,92 +75,124 @@ fn page_size() -> usize {
     usize::try_from(n).unwrap_or(4096)
 }
 
-fn header_size() -> usize {
-    // Keep the corosensei base 16-byte aligned.
+/// Bytes reserved for the header at the top of a stack (keeps corosensei's
+/// base 16-byte aligned).
+pub(crate) fn header_size() -> usize {
     std::mem::size_of::<StackHeader>().next_multiple_of(64)
+}
+
+/// Maps `len` fresh bytes, readable and writable, reserving no swap.
+fn map(len: usize) -> io::Result<usize> {
+    // SAFETY: anonymous private mapping at an address the kernel chooses; no
+    // existing memory is affected.
+    let p = unsafe {
+        libc::mmap(
+            ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE | libc::MAP_STACK,
+            -1,
+            0,
+        )
+    };
+    if p == libc::MAP_FAILED {
+        return Err(map_error(io::Error::last_os_error(), "mmap"));
+    }
+    // SAFETY: the range is the mapping we just made; the advice is a hint.
+    unsafe { libc::madvise(p, len, libc::MADV_NOHUGEPAGE) };
+    Ok(p as usize)
+}
+
+/// Unmaps `[addr, addr + len)`.
+///
+/// # Safety
+///
+/// The range must be a mapping (or part of one) made by [`map`] that nothing
+/// uses any more.
+unsafe fn unmap(addr: usize, len: usize) {
+    // SAFETY: guaranteed by the caller.
+    unsafe { libc::munmap(addr as *mut libc::c_void, len) };
+}
+
+/// Turns the `guard` bytes at `addr` into a guard region.
+///
+/// # Safety
+///
+/// The range must lie in a mapping made by [`map`] and hold no live data.
+unsafe fn install_guard(addr: usize, guard: usize) -> io::Result<()> {
+    let p = addr as *mut libc::c_void;
+    if GUARD_MODE.load(Ordering::Relaxed) != GUARD_MPROTECT {
+        // SAFETY: guaranteed by the caller.
+        let rc = unsafe { libc::madvise(p, guard, MADV_GUARD_INSTALL) };
+        if rc == 0 {
+            GUARD_MODE.store(GUARD_MADVISE, Ordering::Relaxed);
+            return Ok(());
+        }
+        let err = io::Error::last_os_error();
+        if err.raw_os_error() != Some(libc::EINVAL) {
+            return Err(map_error(err, "madvise(MADV_GUARD_INSTALL)"));
+        }
+        GUARD_MODE.store(GUARD_MPROTECT, Ordering::Relaxed);
+    }
+    // SAFETY: guaranteed by the caller.
+    let rc = unsafe { libc::mprotect(p, guard, libc::PROT_NONE) };
+    if rc != 0 {
+        return Err(map_error(io::Error::last_os_error(), "mprotect"));
+    }
+    Ok(())
 }
 
 /// One guard-paged stack.
 ///
 /// # Invariant
 ///
-/// `[map, map + len)` is a live private anonymous mapping owned by this value;
-/// its lowest `guard` bytes are a guard region, the rest is readable and
-/// writable, and a `StackHeader` lives at `map + len - header_size()`.
+/// `[lo, lo + len)` is mapped memory: its lowest `guard` bytes are a guard
+/// region and the rest is readable and writable. If `own` it is a mapping
+/// of its own, unmapped on drop; otherwise it is a slot of a chunk owned by
+/// the `StackPool` that handed it out, which outlives every stack it hands
+/// out that is still used.
 pub(crate) struct GreenStack {
-    map: usize,
+    lo: usize,
     len: usize,
     guard: usize,
-    valgrind: ManuallyDrop<ValgrindStackRegistration>,
+    own: Option<ManuallyDrop<ValgrindStackRegistration>>,
+    /// Its pages may be resident (it ran a greenlet since it was last
+    /// cleaned).
+    warm: bool,
 }
 
 impl std::fmt::Debug for GreenStack {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GreenStack")
-            .field("map", &format_args!("{:#x}", self.map))
+            .field("lo", &format_args!("{:#x}", self.lo))
             .field("len", &self.len)
-            .field("guard", &self.guard)
-            .finish_non_exhaustive()
+            .field("own", &self.own.is_some())
+            .field("warm", &self.warm)
+            .finish()
     }
 }
 
 impl GreenStack {
-    /// Maps a new stack with at least `usable` bytes below its header.
-    pub(crate) fn new(usable: usize) -> io::Result<Self> {
+    /// Maps a stack of its own with at least `usable` bytes.
+    pub(crate) fn standalone(usable: usize) -> io::Result<Self> {
         let page = page_size();
         let usable = usable.max(MIN_STACK_SIZE).next_multiple_of(page);
-        let guard = page;
-        let len = usable + guard;
-        // SAFETY: anonymous private mapping of `len` bytes at an address the
-        // kernel chooses; no existing memory is affected.
-        let map = unsafe {
-            libc::mmap(
-                ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE | libc::MAP_STACK,
-                -1,
-                0,
-            )
-        };
-        if map == libc::MAP_FAILED {
-            return Err(map_error(io::Error::last_os_error(), "mmap"));
-        }
+        let len = usable + page;
+        let lo = map(len)?;
         let stack = GreenStack {
-            map: map as usize,
+            lo,
             len,
-            guard,
-            valgrind: ManuallyDrop::new(ValgrindStackRegistration::new(map.cast(), len)),
+            guard: page,
+            own: Some(ManuallyDrop::new(ValgrindStackRegistration::new(
+                lo as *mut u8,
+                len,
+            ))),
+            warm: false,
         };
-        // From here on `stack` owns the mapping; its Drop unmaps it on error.
-        stack.install_guard()?;
-        // SAFETY: the range lies inside the mapping we own; the advice is a hint.
-        unsafe { libc::madvise(map, len, libc::MADV_NOHUGEPAGE) };
+        // SAFETY: the first page of the mapping we own; it holds no data. On
+        // error `stack` is dropped and unmaps it.
+        unsafe { install_guard(lo, page) }?;
         Ok(stack)
-    }
-
-    fn install_guard(&self) -> io::Result<()> {
-        let addr = self.map as *mut libc::c_void;
-        if GUARD_MODE.load(Ordering::Relaxed) != GUARD_MPROTECT {
-            // SAFETY: the first `guard` bytes belong to our mapping and hold
-            // no data yet.
-            let rc = unsafe { libc::madvise(addr, self.guard, MADV_GUARD_INSTALL) };
-            if rc == 0 {
-                GUARD_MODE.store(GUARD_MADVISE, Ordering::Relaxed);
-                return Ok(());
-            }
-            let err = io::Error::last_os_error();
-            if err.raw_os_error() != Some(libc::EINVAL) {
-                return Err(map_error(err, "madvise(MADV_GUARD_INSTALL)"));
-            }
-            GUARD_MODE.store(GUARD_MPROTECT, Ordering::Relaxed);
-        }
-        // SAFETY: as above; the guard page holds no data.
-        let rc = unsafe { libc::mprotect(addr, self.guard, libc::PROT_NONE) };
-        if rc != 0 {
-            return Err(map_error(io::Error::last_os_error(), "mprotect"));
-        }
-        Ok(())
     }
 
     /// Usable bytes (excluding the guard page).
@@ -165,7 +201,7 @@ impl GreenStack {
     }
 
     fn header_ptr(&self) -> *mut StackHeader {
-        (self.map + self.len - header_size()) as *mut StackHeader
+        (self.lo + self.len - header_size()) as *mut StackHeader
     }
 
     /// Records which greenlet runs on this stack, for the overflow handler.
@@ -175,65 +211,74 @@ impl GreenStack {
         let n = name.len().min(HEADER_NAME_LEN);
         buf[..n].copy_from_slice(&name[..n]);
         let header = StackHeader {
-            guard_lo: self.map,
-            guard_hi: self.map + self.guard,
+            guard_lo: self.lo,
+            guard_hi: self.lo + self.guard,
             usable: self.usable(),
             id,
             name_len: n,
             name: buf,
         };
-        // SAFETY: by the type invariant the header slot is inside our writable
-        // mapping, suitably aligned (page-aligned end minus a multiple of 64),
-        // and nothing else references it while we hold `&mut self`.
+        self.warm = true;
+        // SAFETY: by the type invariant the header slot is inside writable
+        // memory of this stack, aligned (a page-aligned end minus a multiple
+        // of 64), and nothing else references it while we hold `&mut self`.
         unsafe { self.header_ptr().write(header) };
     }
 
-    /// The address the overflow handler uses to find the header: the top of
-    /// the mapping.
+    /// The end of the stack: the overflow handler finds the header below it.
     pub(crate) fn top(&self) -> usize {
-        self.map + self.len
+        self.lo + self.len
     }
 
-    /// Gives dirty pages below the watermark back to the kernel.
-    fn release_dirty(&self) {
-        let keep = DIRTY_WATERMARK
-            .max(header_size())
-            .next_multiple_of(page_size());
-        if self.usable() <= keep {
+    /// Whether its pages may be resident.
+    #[cfg(test)]
+    pub(crate) fn is_warm(&self) -> bool {
+        self.warm
+    }
+
+    /// Gives its pages back to the kernel (they read as zero afterwards).
+    fn release(&mut self) {
+        if !self.warm {
             return;
         }
-        let start = self.map + self.guard;
-        let len = self.usable() - keep;
-        // SAFETY: `[start, start+len)` is the writable part of our mapping
-        // below the kept top; no live greenlet uses this stack (it is being
-        // pooled), so discarding its contents is harmless.
-        unsafe { libc::madvise(start as *mut libc::c_void, len, libc::MADV_DONTNEED) };
+        // SAFETY: the writable part of our stack; no greenlet uses it (it is
+        // being pooled), so discarding its contents is harmless.
+        unsafe {
+            libc::madvise(
+                (self.lo + self.guard) as *mut libc::c_void,
+                self.usable(),
+                libc::MADV_DONTNEED,
+            )
+        };
+        self.warm = false;
     }
 }
 
 impl Drop for GreenStack {
     fn drop(&mut self) {
-        // SAFETY: the registration is dropped exactly once, here.
-        unsafe { ManuallyDrop::drop(&mut self.valgrind) };
-        // SAFETY: by the invariant we own this mapping and nothing uses it any
-        // more (the coroutine that ran on it has finished).
-        unsafe { libc::munmap(self.map as *mut libc::c_void, self.len) };
+        if let Some(reg) = self.own.as_mut() {
+            // SAFETY: the registration is dropped exactly once, here.
+            unsafe { ManuallyDrop::drop(reg) };
+            // SAFETY: by the invariant an `own` stack is a mapping of its own,
+            // and nothing uses it any more (its coroutine has finished).
+            unsafe { unmap(self.lo, self.len) };
+        }
     }
 }
 
-// SAFETY: `base` and `limit` describe our own mapping, both page-aligned
-// minus a multiple of 64 (so 16-byte aligned); the lowest page is a guard
-// page and more than corosensei's MIN_STACK_SIZE is usable (MIN_STACK_SIZE
-// above is 16 KiB).
+// SAFETY: `base` and `limit` lie in memory this stack owns (or borrows from
+// the pool, per the invariant), both 16-byte aligned; the lowest page is a
+// guard page and at least 16 KiB (more than corosensei's MIN_STACK_SIZE)
+// is usable.
 unsafe impl Stack for GreenStack {
     #[inline]
     fn base(&self) -> StackPointer {
-        StackPointer::new(self.map + self.len - header_size()).expect("stack address is non-zero")
+        StackPointer::new(self.lo + self.len - header_size()).expect("stack address is non-zero")
     }
 
     #[inline]
     fn limit(&self) -> StackPointer {
-        StackPointer::new(self.map).expect("stack address is non-zero")
+        StackPointer::new(self.lo).expect("stack address is non-zero")
     }
 }
 
@@ -284,18 +329,44 @@ fn count_mappings() -> Option<usize> {
     }
 }
 
-/// Free stacks of the hub's default size, ready for reuse.
-#[derive(Debug)]
+/// One mapping holding `CHUNK_SLOTS` default-size stacks.
+struct Chunk {
+    base: usize,
+    len: usize,
+    _valgrind: ValgrindStackRegistration,
+}
+
+/// Free stacks of the hub's default size, ready for reuse, and the chunks
+/// they are carved from.
 pub(crate) struct StackPool {
     default_size: usize,
-    free: Vec<GreenStack>,
+    slot_len: usize,
+    chunks: Vec<Chunk>,
+    warm: Vec<GreenStack>,
+    cold: Vec<GreenStack>,
+}
+
+impl std::fmt::Debug for StackPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StackPool")
+            .field("default_size", &self.default_size)
+            .field("chunks", &self.chunks.len())
+            .field("warm", &self.warm.len())
+            .field("cold", &self.cold.len())
+            .finish()
+    }
 }
 
 impl StackPool {
     pub(crate) fn new(default_size: usize) -> Self {
+        let page = page_size();
+        let default_size = default_size.max(MIN_STACK_SIZE).next_multiple_of(page);
         Self {
-            default_size: default_size.max(MIN_STACK_SIZE),
-            free: Vec::new(),
+            default_size,
+            slot_len: default_size + page,
+            chunks: Vec::new(),
+            warm: Vec::new(),
+            cold: Vec::new(),
         }
     }
 
@@ -303,36 +374,101 @@ impl StackPool {
         self.default_size
     }
 
-    /// Takes a stack of `size` usable bytes (the default when `None`).
+    /// Reserves a stack of `size` usable bytes (the default when `None`):
+    /// a cold one if there is one, so that the greenlet can trade it for a
+    /// warm one when it first runs.
     pub(crate) fn take(&mut self, size: Option<usize>) -> io::Result<GreenStack> {
-        let want = size.unwrap_or(self.default_size).max(MIN_STACK_SIZE);
-        if want == self.default_size
-            && let Some(stack) = self.free.pop()
-        {
-            return Ok(stack);
+        let want = size
+            .unwrap_or(self.default_size)
+            .max(MIN_STACK_SIZE)
+            .next_multiple_of(page_size());
+        if want != self.default_size {
+            return GreenStack::standalone(want);
         }
-        GreenStack::new(want)
+        if let Some(s) = self.cold.pop().or_else(|| self.warm.pop()) {
+            return Ok(s);
+        }
+        self.grow()?;
+        Ok(self.cold.pop().expect("a new chunk has free slots"))
     }
 
-    /// Returns a stack whose greenlet has finished.
-    pub(crate) fn give(&mut self, stack: GreenStack) {
-        if self.free.len() < POOL_LIMIT
-            && stack.usable() == self.default_size.next_multiple_of(page_size())
-        {
-            // The most recently used stacks are reused first and stay warm;
-            // the ones beyond them give their dirty pages back, so RSS
-            // follows the live greenlet count rather than the peak.
-            if self.free.len() >= HOT_STACKS {
-                stack.release_dirty();
+    /// Trades a stack that was never touched for a warm one, if any.
+    pub(crate) fn prefer_warm(&mut self, stack: GreenStack) -> GreenStack {
+        if stack.warm || stack.own.is_some() {
+            return stack;
+        }
+        match self.warm.pop() {
+            Some(w) => {
+                self.cold.push(stack);
+                w
             }
-            self.free.push(stack);
+            None => stack,
         }
     }
 
-    /// Number of pooled stacks.
+    /// Maps a new chunk and adds its slots to the cold list.
+    fn grow(&mut self) -> io::Result<()> {
+        let page = page_size();
+        let len = self.slot_len * CHUNK_SLOTS;
+        let base = map(len)?;
+        for i in 0..CHUNK_SLOTS {
+            let lo = base + i * self.slot_len;
+            // SAFETY: the lowest page of slot `i` of the chunk we just mapped;
+            // it holds no data.
+            if let Err(e) = unsafe { install_guard(lo, page) } {
+                // SAFETY: the chunk is ours and no slot was handed out.
+                unsafe { unmap(base, len) };
+                return Err(e);
+            }
+        }
+        self.chunks.push(Chunk {
+            base,
+            len,
+            _valgrind: ValgrindStackRegistration::new(base as *mut u8, len),
+        });
+        self.cold.extend((0..CHUNK_SLOTS).rev().map(|i| GreenStack {
+            lo: base + i * self.slot_len,
+            len: self.slot_len,
+            guard: page,
+            own: None,
+            warm: false,
+        }));
+        Ok(())
+    }
+
+    /// Returns a stack whose greenlet has finished (or never started).
+    pub(crate) fn give(&mut self, mut stack: GreenStack) {
+        if stack.own.is_some() {
+            return; // dropped: unmapped
+        }
+        if !stack.warm {
+            self.cold.push(stack);
+        } else if self.warm.len() < HOT_STACKS {
+            self.warm.push(stack);
+        } else {
+            stack.release();
+            self.cold.push(stack);
+        }
+    }
+
+    /// Free stacks: (warm, cold).
     #[cfg(test)]
-    pub(crate) fn len(&self) -> usize {
-        self.free.len()
+    pub(crate) fn free(&self) -> (usize, usize) {
+        (self.warm.len(), self.cold.len())
+    }
+}
+
+impl Drop for StackPool {
+    fn drop(&mut self) {
+        // Slots are not `own`, so dropping them does nothing.
+        self.warm.clear();
+        self.cold.clear();
+        for chunk in self.chunks.drain(..) {
+            // SAFETY: the pool owns its chunks; it is dropped with the hub,
+            // after every greenlet that could use one of their slots has
+            // finished or been forgotten (and is never resumed).
+            unsafe { unmap(chunk.base, chunk.len) };
+        }
     }
 }
 
@@ -341,29 +477,58 @@ mod tests {
     use super::*;
 
     #[test]
-    fn pool_reuses_default_stacks() {
+    fn pool_carves_chunks_and_reuses_slots() {
         let mut pool = StackPool::new(DEFAULT_STACK_SIZE);
         let s = pool.take(None).unwrap();
+        assert!(!s.is_warm());
+        assert_eq!(pool.free(), (0, CHUNK_SLOTS - 1));
+        let mut s = pool.prefer_warm(s);
+        s.write_header(1, None);
         let top = s.top();
         pool.give(s);
-        assert_eq!(pool.len(), 1);
-        let again = pool.take(None).unwrap();
-        assert_eq!(again.top(), top);
+        assert_eq!(pool.free(), (1, CHUNK_SLOTS - 1));
+        // A reservation is cold; on first run it trades for the warm one.
+        let reserved = pool.take(None).unwrap();
+        assert!(!reserved.is_warm());
+        let running = pool.prefer_warm(reserved);
+        assert_eq!(running.top(), top);
+        assert!(running.is_warm());
+        pool.give(running);
         let odd = pool.take(Some(100 * 1024)).unwrap();
         assert!(odd.usable() >= 100 * 1024);
         pool.give(odd);
-        assert_eq!(pool.len(), 0, "odd sizes are unmapped, not pooled");
+        assert_eq!(
+            pool.free(),
+            (1, CHUNK_SLOTS - 1),
+            "odd sizes are unmapped, not pooled"
+        );
+    }
+
+    #[test]
+    fn warm_stacks_beyond_the_watermark_are_released() {
+        let mut pool = StackPool::new(MIN_STACK_SIZE);
+        let mut stacks: Vec<_> = (0..HOT_STACKS + 3)
+            .map(|_| pool.take(None).unwrap())
+            .collect();
+        for (i, s) in stacks.iter_mut().enumerate() {
+            s.write_header(i as u64, None);
+        }
+        for s in stacks {
+            pool.give(s);
+        }
+        let (warm, _) = pool.free();
+        assert_eq!(warm, HOT_STACKS);
     }
 
     #[test]
     fn header_round_trip() {
-        let mut s = GreenStack::new(MIN_STACK_SIZE).unwrap();
+        let mut s = GreenStack::standalone(MIN_STACK_SIZE).unwrap();
         s.write_header(7, Some("worker"));
         // SAFETY: the header was just written and the stack is alive.
         let h = unsafe { &*s.header_ptr() };
         assert_eq!(h.id, 7);
         assert_eq!(&h.name[..h.name_len], b"worker");
-        assert_eq!(h.guard_lo, s.map);
+        assert_eq!(h.guard_lo, s.lo);
         assert!(s.base().get() < s.top());
     }
 }

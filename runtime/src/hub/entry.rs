@@ -58,8 +58,9 @@ pub(crate) struct Entry {
     pub(crate) start: Option<Box<dyn FnOnce()>>,
     /// Its stack, until the greenlet first runs.
     pub(crate) stack: Option<GreenStack>,
-    /// The coroutine, while started and suspended.
-    pub(crate) coroutine: Option<Coro>,
+    /// The coroutine, while started and suspended (boxed: it moves in and
+    /// out of the entry on every switch).
+    pub(crate) coroutine: Option<Box<Coro>>,
     /// Top of its stack, for the overflow handler.
     pub(crate) stack_top: usize,
     /// Set by the greenlet on its first run; points into its own stack.

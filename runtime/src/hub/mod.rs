@@ -146,6 +146,9 @@ pub(crate) struct Hub {
     next_seq: Cell<u64>,
     stacks: RefCell<StackPool>,
     idle_waiters: RefCell<Vec<WakeToken>>,
+    /// Entries with a pending kill or timeout expiry; lets the common path
+    /// of every switch skip looking for one.
+    interrupts: Cell<usize>,
     pub(crate) stats: Stats,
     pid: u32,
 }
@@ -183,6 +186,7 @@ impl Hub {
             next_seq: Cell::new(1),
             stacks: RefCell::new(StackPool::new(env_stack_size())),
             idle_waiters: RefCell::new(Vec::new()),
+            interrupts: Cell::new(0),
             stats: Stats::default(),
             pid: std::process::id(),
         })
@@ -236,8 +240,9 @@ impl Hub {
             start_at,
             id,
         } = spec;
-        let mut stack = self.stacks.borrow_mut().take(stack_size)?;
-        stack.write_header(id, name.as_deref());
+        // Reserved now so that running out of stacks is reported by spawn;
+        // the greenlet may trade it for a warm one when it first runs.
+        let stack = self.stacks.borrow_mut().take(stack_size)?;
         let seq = self.new_seq();
         let stack_top = stack.top();
         let key = self.entries.borrow_mut().insert(Entry {
@@ -424,14 +429,10 @@ impl Hub {
             e.waiting_on = "yield_now";
         }
         self.run_queue.borrow_mut().push(Ready { key, seq });
-        // Cannot fail: the caller itself is in the run queue.
+        // Cannot fail: the caller itself is in the run queue. Its run-queue
+        // item was consumed, so the sequence number needs no bump.
         let _ = self.suspend(key);
-        {
-            let mut entries = self.entries.borrow_mut();
-            let e = &mut entries[key];
-            e.waiting_on = "";
-            e.seq = self.new_seq();
-        }
+        self.entries.borrow_mut()[key].waiting_on = "";
         self.check_interrupts(key);
     }
 
@@ -455,7 +456,26 @@ impl Hub {
         Ok(())
     }
 
+    #[inline]
     fn check_interrupts(&self, key: usize) {
+        if self.interrupts.get() != 0 {
+            self.deliver_interrupts(key);
+        }
+    }
+
+    fn add_interrupts(&self, delta: isize) {
+        self.interrupts
+            .set(self.interrupts.get().wrapping_add_signed(delta));
+    }
+
+    /// Forgets the pending interrupts of an entry being removed.
+    fn forget_interrupts(&self, e: &Entry) {
+        let n = isize::from(e.kill) + isize::from(e.pending_timeout.is_some());
+        self.add_interrupts(-n);
+    }
+
+    #[cold]
+    fn deliver_interrupts(&self, key: usize) {
         let (kill, timeout) = {
             let mut entries = self.entries.borrow_mut();
             let e = &mut entries[key];
@@ -463,6 +483,7 @@ impl Hub {
             let timeout = if kill { None } else { e.pending_timeout.take() };
             (kill, timeout)
         };
+        self.add_interrupts(-(isize::from(kill) + isize::from(timeout.is_some())));
         if kill {
             resume_unwind(Box::new(KillSignal));
         }
@@ -500,7 +521,10 @@ impl Hub {
                     drop(entries);
                     resume_unwind(Box::new(KillSignal));
                 }
-                e.kill = true;
+                if !e.kill {
+                    e.kill = true;
+                    self.add_interrupts(1);
+                }
                 drop(entries);
                 self.interrupt(key);
                 Ok(None)
@@ -549,6 +573,7 @@ impl Hub {
             e.timeout_depth -= 1;
             if matches!(e.pending_timeout, Some((tid, _)) if tid == h.tid) {
                 e.pending_timeout = None;
+                self.add_interrupts(-1);
             }
         }
     }
@@ -564,8 +589,13 @@ impl Hub {
             }
             // The outermost expired block wins: unwinding to it also leaves
             // every inner one, so no expiry is lost.
-            if e.pending_timeout.is_none_or(|(_, d)| depth < d) {
-                e.pending_timeout = Some((tid, depth));
+            match e.pending_timeout {
+                None => {
+                    e.pending_timeout = Some((tid, depth));
+                    self.add_interrupts(1);
+                }
+                Some((_, d)) if depth < d => e.pending_timeout = Some((tid, depth)),
+                Some(_) => {}
             }
         }
         self.interrupt(key);
@@ -671,15 +701,18 @@ impl Hub {
                         .start
                         .take()
                         .expect("a ready greenlet has a body or a coroutine");
-                    let stack = e
-                        .stack
-                        .take()
-                        .expect("an unstarted greenlet owns its stack");
+                    let mut stack = self.stacks.borrow_mut().prefer_warm(
+                        e.stack
+                            .take()
+                            .expect("an unstarted greenlet owns its stack"),
+                    );
+                    stack.write_header(e.id, e.name.as_deref());
+                    e.stack_top = stack.top();
                     e.completion = None;
-                    Coroutine::with_stack(stack, move |y: &GreenYielder, ()| {
+                    Box::new(Coroutine::with_stack(stack, move |y: &GreenYielder, ()| {
                         with_hub(|hub| hub.entries.borrow_mut()[key].yielder = y);
                         start();
-                    })
+                    }))
                 }
             };
             (coro, e.stack_top)
@@ -696,6 +729,7 @@ impl Hub {
             }
             CoroutineResult::Return(()) => {
                 let entry = self.entries.borrow_mut().remove(key);
+                self.forget_interrupts(&entry);
                 self.stacks.borrow_mut().give(coro.into_stack());
                 self.stats.finished.set(self.stats.finished.get() + 1);
                 drop(entry);
