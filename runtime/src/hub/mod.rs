@@ -37,7 +37,7 @@ use crate::io::driver::Driver;
 use crate::time::timer_queue::{TimerKey, TimerQueue};
 
 pub(crate) use current::{try_with_hub, with_hub};
-pub(crate) use entry::{Completion, Entry, GreenYielder, State};
+pub(crate) use entry::{Completion, Coro, Entry, GreenYielder, State};
 use run_queue::{Ready, RunQueue};
 pub use stats::Stats;
 
@@ -142,6 +142,15 @@ pub(crate) struct Hub {
     timers: RefCell<TimerQueue<TimerAction>>,
     pub(crate) driver: Driver,
     current: Cell<usize>,
+    /// The `Yielder` of the running greenlet.
+    ///
+    /// # Invariant
+    ///
+    /// While a greenlet runs, this is null or points at the `Yielder` on
+    /// that greenlet's own stack: `switch_into` sets it from the entry before
+    /// resuming, and a greenlet's first code sets it (and the entry's copy)
+    /// before anything can suspend.
+    current_yielder: Cell<*const GreenYielder>,
     next_id: Cell<u64>,
     next_seq: Cell<u64>,
     stacks: RefCell<StackPool>,
@@ -182,6 +191,7 @@ impl Hub {
             timers: RefCell::new(TimerQueue::new()),
             driver: Driver::new()?,
             current: Cell::new(MAIN),
+            current_yielder: Cell::new(std::ptr::null()),
             next_id: Cell::new(2),
             next_seq: Cell::new(1),
             stacks: RefCell::new(StackPool::new(env_stack_size())),
@@ -426,13 +436,11 @@ impl Hub {
             let e = &mut entries[key];
             e.seq = seq;
             e.state = State::Ready;
-            e.waiting_on = "yield_now";
         }
         self.run_queue.borrow_mut().push(Ready { key, seq });
         // Cannot fail: the caller itself is in the run queue. Its run-queue
         // item was consumed, so the sequence number needs no bump.
         let _ = self.suspend(key);
-        self.entries.borrow_mut()[key].waiting_on = "";
         self.check_interrupts(key);
     }
 
@@ -446,11 +454,11 @@ impl Hub {
         if key == MAIN {
             return self.run_until_main_ready();
         }
-        let y = self.entries.borrow()[key].yielder;
+        let y = self.current_yielder.get();
         debug_assert!(!y.is_null());
-        // SAFETY: `y` was set by this greenlet on its first run and points at
-        // the `Yielder` on its own stack, which lives until the coroutine
-        // returns; we are running on that very stack, so it is alive.
+        // SAFETY: by `current_yielder`'s invariant, while greenlet `key` runs
+        // it points at the `Yielder` on that greenlet's own stack, which lives
+        // until the coroutine returns; we are running on that very stack.
         let yielder = unsafe { &*y };
         yielder.suspend(());
         Ok(())
@@ -612,19 +620,12 @@ impl Hub {
                 let Some(r) = self.run_queue.borrow_mut().pop() else {
                     break;
                 };
-                {
-                    let mut entries = self.entries.borrow_mut();
-                    match entries.get_mut(r.key) {
-                        Some(e) if e.seq == r.seq && e.state == State::Ready => {
-                            if r.key == MAIN {
-                                e.state = State::Running;
-                                return Ok(());
-                            }
-                        }
-                        _ => continue,
-                    }
-                }
-                self.resume(r.key);
+                let (coro, top) = match self.prepare(r) {
+                    Next::Stale => continue,
+                    Next::Main => return Ok(()),
+                    Next::Run(coro, top) => (coro, top),
+                };
+                self.switch_into(r.key, coro, top);
                 budget -= 1;
             }
             self.turn().map_err(|_| ())?;
@@ -688,52 +689,81 @@ impl Hub {
         }
     }
 
-    /// Switches into greenlet `key` and back.
-    fn resume(&self, key: usize) {
-        let (mut coro, top) = {
-            let mut entries = self.entries.borrow_mut();
-            let e = &mut entries[key];
-            e.state = State::Running;
-            let coro = match e.coroutine.take() {
-                Some(c) => c,
-                None => {
-                    let start = e
-                        .start
-                        .take()
-                        .expect("a ready greenlet has a body or a coroutine");
-                    let mut stack = self.stacks.borrow_mut().prefer_warm(
-                        e.stack
-                            .take()
-                            .expect("an unstarted greenlet owns its stack"),
-                    );
-                    stack.write_header(e.id, e.name.as_deref());
-                    e.stack_top = stack.top();
-                    e.completion = None;
-                    Box::new(Coroutine::with_stack(stack, move |y: &GreenYielder, ()| {
-                        with_hub(|hub| hub.entries.borrow_mut()[key].yielder = y);
-                        start();
-                    }))
-                }
-            };
-            (coro, e.stack_top)
+    /// Checks a run-queue item and readies its greenlet to run.
+    fn prepare(&self, r: Ready) -> Next {
+        let mut entries = self.entries.borrow_mut();
+        let Some(e) = entries.get_mut(r.key) else {
+            return Next::Stale;
         };
+        if e.seq != r.seq || e.state != State::Ready {
+            return Next::Stale; // it parked again, finished, or the slot was reused
+        }
+        e.state = State::Running;
+        if r.key == MAIN {
+            return Next::Main;
+        }
+        if e.coroutine.is_none() {
+            self.start_coroutine(r.key, e);
+        }
+        self.current_yielder.set(e.yielder);
+        let coro: *mut Coro = &mut **e
+            .coroutine
+            .as_mut()
+            .expect("a started greenlet has a coroutine");
+        Next::Run(coro, e.stack_top)
+    }
+
+    /// Makes the coroutine of a greenlet about to run for the first time.
+    fn start_coroutine(&self, key: usize, e: &mut Entry) {
+        let start = e
+            .start
+            .take()
+            .expect("a ready greenlet has a body or a coroutine");
+        let reserved = e
+            .stack
+            .take()
+            .expect("an unstarted greenlet owns its stack");
+        let mut stack = self.stacks.borrow_mut().prefer_warm(reserved);
+        stack.write_header(e.id, e.name.as_deref());
+        e.stack_top = stack.top();
+        e.completion = None;
+        e.coroutine = Some(Box::new(Coroutine::with_stack(
+            stack,
+            move |y: &GreenYielder, ()| {
+                with_hub(|hub| {
+                    hub.current_yielder.set(y);
+                    hub.entries.borrow_mut()[key].yielder = y;
+                });
+                start();
+            },
+        )));
+    }
+
+    /// Switches into greenlet `key` (whose boxed coroutine is `coro`) and
+    /// back; removes the greenlet if it returned.
+    fn switch_into(&self, key: usize, coro: *mut Coro, top: usize) {
         self.current.set(key);
         overflow::set_running(top);
         self.stats.switches.set(self.stats.switches.get() + 1);
-        let result = coro.resume(());
+        // SAFETY: `coro` points into the `Box<Coro>` of entry `key`, so it
+        // stays put even if the slab reallocates. That box is neither dropped
+        // nor otherwise accessed while the greenlet runs: entries of started
+        // greenlets are only removed below, after `resume` returns (kills of
+        // started greenlets unwind them instead, and shutdown runs on the
+        // main stack, never inside a greenlet).
+        let result = unsafe { (*coro).resume(()) };
         overflow::set_running(0);
         self.current.set(MAIN);
-        match result {
-            CoroutineResult::Yield(()) => {
-                self.entries.borrow_mut()[key].coroutine = Some(coro);
-            }
-            CoroutineResult::Return(()) => {
-                let entry = self.entries.borrow_mut().remove(key);
-                self.forget_interrupts(&entry);
-                self.stacks.borrow_mut().give(coro.into_stack());
-                self.stats.finished.set(self.stats.finished.get() + 1);
-                drop(entry);
-            }
+        if let CoroutineResult::Return(()) = result {
+            let mut entry = self.entries.borrow_mut().remove(key);
+            self.forget_interrupts(&entry);
+            let coro = entry
+                .coroutine
+                .take()
+                .expect("a finished greenlet had a coroutine");
+            self.stacks.borrow_mut().give(coro.into_stack());
+            self.stats.finished.set(self.stats.finished.get() + 1);
+            drop(entry);
         }
     }
 
@@ -787,10 +817,10 @@ impl Hub {
                     break;
                 };
                 guard += 1;
-                let ok = matches!(self.entries.borrow().get(r.key),
-                    Some(e) if r.key != MAIN && e.seq == r.seq && e.state == State::Ready);
-                if ok {
-                    self.resume(r.key);
+                if r.key != MAIN
+                    && let Next::Run(coro, top) = self.prepare(r)
+                {
+                    self.switch_into(r.key, coro, top);
                 }
             }
         }
@@ -819,6 +849,13 @@ impl Hub {
         }
         let _ = self.timers.borrow_mut().drain();
     }
+}
+
+/// What a popped run-queue item turned out to be.
+enum Next {
+    Stale,
+    Main,
+    Run(*mut Coro, usize),
 }
 
 /// Everything `Hub::spawn` needs to register a greenlet.
