@@ -337,3 +337,20 @@ fn condition_notification_to_a_killed_waiter_passes_on() {
     b.join().unwrap();
     assert_eq!(log.take(), ["b"]);
 }
+
+#[test]
+fn failed_try_and_timed_out_guards_release_nothing() {
+    let lock = Lock::new();
+    let _held = lock.guard();
+    assert!(lock.try_guard().is_none());
+    assert!(lock.guard_timeout(Duration::ZERO).is_none());
+    assert!(lock.guard_timeout(Duration::from_millis(1)).is_none());
+    assert!(
+        lock.is_locked(),
+        "a guard that was never acquired must not unlock"
+    );
+    let sem = Semaphore::new(1);
+    let _p = sem.permit();
+    assert!(sem.try_permit().is_none());
+    assert_eq!(sem.available_permits(), 0);
+}

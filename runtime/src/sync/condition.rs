@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::mutex::MutexGuard;
 use super::wait_list::WaitList;
-use super::waiter::{WaitGuard, Waiters, deadlock, wake_all, wake_front};
+use super::waiter::{WaitGuard, Waiters, deadlock, expired, wake_all, wake_front};
 
 /// A condition variable (gevent's and Python's `Condition`, shaped like
 /// `std::sync::Condvar`): [`wait`](Condition::wait) unlocks a [`Mutex`]
@@ -69,7 +69,8 @@ impl Condition {
 
     /// Like [`wait`](Self::wait), but stops waiting for a notification after
     /// `timeout`; the second value is `false` if it timed out. The lock is
-    /// always retaken (which may take longer).
+    /// always retaken (which may take longer). A zero timeout returns at
+    /// once, without unlocking.
     pub fn wait_timeout<'a, T: ?Sized>(
         &self,
         guard: MutexGuard<'a, T>,
@@ -100,6 +101,9 @@ impl Condition {
         guard: MutexGuard<'a, T>,
         deadline: Option<Instant>,
     ) -> (MutexGuard<'a, T>, bool) {
+        if expired(deadline) {
+            return (guard, false);
+        }
         let mutex = guard.mutex();
         // Queue first, then unlock: a notification sent as soon as the lock
         // is free cannot be missed.

@@ -104,13 +104,13 @@ impl Lock {
 
     /// Like [`guard`](Self::guard), but returns `None` instead of waiting.
     pub fn try_guard(&self) -> Option<LockGuard<'_>> {
-        self.try_acquire().then_some(LockGuard { lock: self })
+        self.try_acquire().then(|| LockGuard { lock: self })
     }
 
     /// Like [`guard`](Self::guard), but returns `None` after `timeout`.
     pub fn guard_timeout(&self, timeout: Duration) -> Option<LockGuard<'_>> {
         self.acquire_timeout(timeout)
-            .then_some(LockGuard { lock: self })
+            .then(|| LockGuard { lock: self })
     }
 }
 

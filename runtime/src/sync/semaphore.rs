@@ -136,7 +136,7 @@ impl Semaphore {
 
     /// Like [`permit`](Self::permit), but returns `None` instead of waiting.
     pub fn try_permit(&self) -> Option<SemaphorePermit<'_>> {
-        self.try_acquire().then_some(SemaphorePermit { sem: self })
+        self.try_acquire().then(|| SemaphorePermit { sem: self })
     }
 
     /// Gives a permit back, handing it to the longest waiter if there is one.
