@@ -61,7 +61,7 @@ fn every_timeout_form_times_out_correctly() {
     check("AsyncResult::wait_timeout", |d| ar.wait_timeout(d), |r| !r);
     check(
         "AsyncResult::get_timeout",
-        |d| ar.get_timeout(d).map(|v| *v),
+        |d| ar.get_timeout(d).copied(),
         |r| matches!(r, Err(ResultTimeout::TimedOut)),
     );
 
@@ -330,7 +330,7 @@ fn async_result_set_in_the_turn_the_deadline_fired_counts() {
             sprout::sleep(D);
             r1.set(3);
         },
-        move || r2.get_timeout(D).map(|v| *v).map_err(|e| e.is_timeout()),
+        move || r2.get_timeout(D).copied().map_err(|e| e.is_timeout()),
     );
     assert_eq!(got, Ok(3));
 }
