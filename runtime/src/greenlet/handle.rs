@@ -95,6 +95,15 @@ impl<T> Packet<T> {
         joiners.push(token);
     }
 
+    fn describe(&self, e: &JoinError) -> String {
+        format!(
+            "greenlet {} ({}): {}",
+            self.id,
+            self.name.as_deref().unwrap_or("unnamed"),
+            e
+        )
+    }
+
     fn exit(&self) -> Exit {
         Exit {
             id: self.id,
@@ -105,7 +114,7 @@ impl<T> Packet<T> {
 
     /// Stores the outcome, wakes joiners and runs links (each in a new
     /// greenlet).
-    pub(crate) fn complete(&self, outcome: Result<T, JoinError>) {
+    pub(crate) fn complete(self: &Rc<Self>, outcome: Result<T, JoinError>) {
         let kind = match &outcome {
             Ok(_) => ExitKind::Returned,
             Err(e) if e.is_killed() => ExitKind::Killed,
@@ -114,6 +123,10 @@ impl<T> Packet<T> {
         if let Err(e) = &outcome
             && e.is_panic()
         {
+            if Rc::strong_count(self) == 1 {
+                // The handle is gone: nobody can ever join this panic.
+                with_hub(|hub| hub.strict.orphan(self.describe(e)));
+            }
             log::warn!(
                 "sprout: greenlet {} ({}) panicked: {}",
                 self.id,
@@ -142,7 +155,7 @@ impl<T> Packet<T> {
 }
 
 impl<T> Completion for Packet<T> {
-    fn complete_killed(&self) {
+    fn complete_killed(self: Rc<Self>) {
         self.complete(Err(JoinError::killed()));
     }
 }
@@ -171,6 +184,17 @@ impl<T> fmt::Debug for JoinHandle<T> {
             .field("name", &self.packet.name)
             .field("finished", &self.is_finished())
             .finish()
+    }
+}
+
+impl<T> Drop for JoinHandle<T> {
+    fn drop(&mut self) {
+        if let Some(Err(e)) = self.packet.result.borrow().as_ref()
+            && e.is_panic()
+        {
+            let what = self.packet.describe(e);
+            crate::hub::try_with_hub(|hub| hub.strict.orphan(what));
+        }
     }
 }
 

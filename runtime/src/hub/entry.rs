@@ -28,7 +28,7 @@ pub(crate) enum State {
 
 /// Completes a greenlet's join state when it is killed before it starts.
 pub(crate) trait Completion {
-    fn complete_killed(&self);
+    fn complete_killed(self: Rc<Self>);
 }
 
 /// Everything the hub knows about one greenlet.

@@ -31,6 +31,7 @@ use std::time::{Duration, Instant};
 use corosensei::{Coroutine, CoroutineResult};
 use slab::Slab;
 
+use crate::debug::{Monitor, Strict};
 use crate::greenlet::overflow;
 use crate::greenlet::stack::{DEFAULT_STACK_SIZE, StackPool};
 use crate::io::driver::Driver;
@@ -158,6 +159,10 @@ pub(crate) struct Hub {
     /// Entries with a pending kill or timeout expiry; lets the common path
     /// of every switch skip looking for one.
     interrupts: Cell<usize>,
+    /// Whether `monitor` is set (checked on every switch).
+    monitored: Cell<bool>,
+    monitor: RefCell<Option<Monitor>>,
+    pub(crate) strict: Strict,
     pub(crate) stats: Stats,
     pid: u32,
 }
@@ -182,6 +187,7 @@ fn env_stack_size() -> usize {
 impl Hub {
     pub(crate) fn new() -> io::Result<Hub> {
         overflow::install();
+        let monitor = Monitor::from_env();
         let mut entries = Slab::with_capacity(64);
         let main_key = entries.insert(Entry::main(1));
         debug_assert_eq!(main_key, MAIN);
@@ -197,6 +203,9 @@ impl Hub {
             stacks: RefCell::new(StackPool::new(env_stack_size())),
             idle_waiters: RefCell::new(Vec::new()),
             interrupts: Cell::new(0),
+            monitored: Cell::new(monitor.is_some()),
+            monitor: RefCell::new(monitor),
+            strict: Strict::from_env(),
             stats: Stats::default(),
             pid: std::process::id(),
         })
@@ -296,6 +305,12 @@ impl Hub {
             None => self.run_queue.borrow_mut().push(Ready { key, seq }),
         }
         self.stats.spawned.set(self.stats.spawned.get() + 1);
+        if self.monitored.get()
+            && let Some(m) = self.monitor.borrow().as_ref()
+        {
+            let entries = self.entries.borrow();
+            m.spawned(id, entries[key].name.as_deref(), location);
+        }
         Ok(key)
     }
 
@@ -339,6 +354,26 @@ impl Hub {
             }
             State::Ready => {}
         }
+    }
+
+    /// Starts (or replaces) the blocking monitor.
+    pub(crate) fn set_monitor(&self, monitor: Monitor) {
+        {
+            let entries = self.entries.borrow();
+            for (k, e) in entries.iter() {
+                if k != MAIN {
+                    monitor.spawned(e.id, e.name.as_deref(), e.location);
+                }
+            }
+        }
+        let old = self.monitor.borrow_mut().replace(monitor);
+        self.monitored.set(true);
+        drop(old);
+    }
+
+    /// Runs `f` on the blocking monitor, if one is running.
+    pub(crate) fn with_monitor<R>(&self, f: impl FnOnce(&Monitor) -> R) -> Option<R> {
+        self.monitor.borrow().as_ref().map(f)
     }
 
     /// Whether `token`'s wait is still going on (it could still be woken).
@@ -418,6 +453,9 @@ impl Hub {
             return Err(WouldBlockForever { call: what });
         }
         self.check_interrupts(key);
+        if key == MAIN && self.strict.is_on() {
+            self.strict.raise();
+        }
         Ok(if timed_out {
             Woke::TimedOut
         } else {
@@ -520,6 +558,7 @@ impl Hub {
                         self.stacks.borrow_mut().give(stack);
                     }
                     self.stats.finished.set(self.stats.finished.get() + 1);
+                    self.with_monitor(|m| m.finished(id));
                     return Ok(Some(Killed {
                         start: e.start,
                         completion: e.completion,
@@ -620,12 +659,12 @@ impl Hub {
                 let Some(r) = self.run_queue.borrow_mut().pop() else {
                     break;
                 };
-                let (coro, top) = match self.prepare(r) {
+                let (coro, top, id) = match self.prepare(r) {
                     Next::Stale => continue,
                     Next::Main => return Ok(()),
-                    Next::Run(coro, top) => (coro, top),
+                    Next::Run(coro, top, id) => (coro, top, id),
                 };
-                self.switch_into(r.key, coro, top);
+                self.switch_into(r.key, coro, top, id);
                 budget -= 1;
             }
             self.turn().map_err(|_| ())?;
@@ -710,7 +749,7 @@ impl Hub {
             .coroutine
             .as_mut()
             .expect("a started greenlet has a coroutine");
-        Next::Run(coro, e.stack_top)
+        Next::Run(coro, e.stack_top, e.id)
     }
 
     /// Makes the coroutine of a greenlet about to run for the first time.
@@ -741,7 +780,12 @@ impl Hub {
 
     /// Switches into greenlet `key` (whose boxed coroutine is `coro`) and
     /// back; removes the greenlet if it returned.
-    fn switch_into(&self, key: usize, coro: *mut Coro, top: usize) {
+    fn switch_into(&self, key: usize, coro: *mut Coro, top: usize, id: u64) {
+        if self.monitored.get()
+            && let Some(m) = self.monitor.borrow().as_ref()
+        {
+            m.enter(id);
+        }
         self.current.set(key);
         overflow::set_running(top);
         self.stats.switches.set(self.stats.switches.get() + 1);
@@ -754,6 +798,14 @@ impl Hub {
         let result = unsafe { (*coro).resume(()) };
         overflow::set_running(0);
         self.current.set(MAIN);
+        if self.monitored.get()
+            && let Some(m) = self.monitor.borrow().as_ref()
+        {
+            m.leave();
+            if matches!(result, CoroutineResult::Return(())) {
+                m.finished(id);
+            }
+        }
         if let CoroutineResult::Return(()) = result {
             let mut entry = self.entries.borrow_mut().remove(key);
             self.forget_interrupts(&entry);
@@ -818,9 +870,9 @@ impl Hub {
                 };
                 guard += 1;
                 if r.key != MAIN
-                    && let Next::Run(coro, top) = self.prepare(r)
+                    && let Next::Run(coro, top, id) = self.prepare(r)
                 {
-                    self.switch_into(r.key, coro, top);
+                    self.switch_into(r.key, coro, top, id);
                 }
             }
         }
@@ -855,7 +907,7 @@ impl Hub {
 enum Next {
     Stale,
     Main,
-    Run(*mut Coro, usize),
+    Run(*mut Coro, usize, u64),
 }
 
 /// Everything `Hub::spawn` needs to register a greenlet.

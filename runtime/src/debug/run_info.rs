@@ -1,18 +1,3 @@
-//! Diagnostics: a snapshot of every greenlet of this thread's hub.
-//!
-//! ```
-//! let h = sprout_runtime::Builder::new()
-//!     .name("napper".into())
-//!     .spawn(|| sprout_runtime::sleep(std::time::Duration::from_millis(5)))?;
-//! sprout_runtime::yield_now();
-//! let info = sprout_runtime::debug::run_info();
-//! let napper = info.greenlets().iter().find(|g| g.name() == Some("napper")).unwrap();
-//! assert_eq!(napper.state(), sprout_runtime::debug::GreenletState::Sleeping);
-//! println!("{info}");
-//! h.join().unwrap();
-//! # Ok::<(), std::io::Error>(())
-//! ```
-
 use std::fmt;
 use std::panic::Location;
 use std::time::Instant;
