@@ -179,18 +179,18 @@ pub(crate) fn greenlet_ended(id: u64) {
 }
 
 /// Drops the running greenlet's locals when dropped; pool and group members
-/// create one as the first thing in their body.
-pub(crate) struct ClearOnExit(u64);
-
-impl ClearOnExit {
-    pub(crate) fn new() -> Self {
-        ClearOnExit(current_id())
-    }
-}
+/// create one as the first thing in their body, so it drops on the member's
+/// own stack as it ends.
+pub(crate) struct ClearOnExit;
 
 impl Drop for ClearOnExit {
     fn drop(&mut self) {
-        greenlet_ended(self.0);
+        let any = LOCALS
+            .try_with(|l| !l.borrow().by_greenlet.is_empty())
+            .unwrap_or(false);
+        if any {
+            greenlet_ended(current_id());
+        }
     }
 }
 

@@ -164,7 +164,7 @@ impl Members {
         let handle = crate::spawn(move || {
             let _ticket = ticket;
             // Dropped first: the member's locals go before it leaves.
-            let _locals = ClearOnExit::new();
+            let _locals = ClearOnExit;
             f()
         });
         if let Some(m) = self.inner.members.borrow_mut().get_mut(slot)
