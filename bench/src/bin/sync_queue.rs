@@ -240,7 +240,9 @@ fn main() {
         "Medians of {RUNS} runs; ratio = time relative to sprout's first row (lower is faster).\n"
     );
     println!("### Queue round trip between two green threads ({TRIPS} trips)\n");
-    println!("One trip: A puts to B, B gets and puts back, A gets: two handoffs, each waking a parked green thread.\n");
+    println!(
+        "One trip: A puts to B, B gets and puts back, A gets: two handoffs, each waking a parked green thread.\n"
+    );
     println!("| implementation | ns/trip | Mtrips/s | time vs sprout |");
     println!("|---|---:|---:|---:|");
     println!("{}", row("sprout `Queue` (unbounded)", sq, sq));
