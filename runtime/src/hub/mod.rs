@@ -101,6 +101,37 @@ impl From<WouldBlockForever> for io::Error {
     }
 }
 
+/// A kill or `with_timeout` expiry waiting to be delivered to a greenlet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interruption {
+    /// The greenlet is being killed.
+    Killed,
+    /// An enclosing `with_timeout` expired.
+    TimedOut,
+}
+
+/// Why [`park_interruptible`] returned without being woken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParkError {
+    /// Nothing could ever wake the caller.
+    WouldBlockForever(WouldBlockForever),
+    /// A kill or timeout is pending; it unwinds at the next ordinary
+    /// blocking call.
+    Interrupted(Interruption),
+}
+
+impl fmt::Display for ParkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ParkError::WouldBlockForever(e) => e.fmt(f),
+            ParkError::Interrupted(Interruption::Killed) => f.write_str("greenlet is being killed"),
+            ParkError::Interrupted(Interruption::TimedOut) => f.write_str("deadline has elapsed"),
+        }
+    }
+}
+
+impl std::error::Error for ParkError {}
+
 /// Unwinds a killed greenlet from its suspension point; private payload.
 #[derive(Debug)]
 pub(crate) struct KillSignal;
@@ -407,8 +438,63 @@ impl Hub {
         deadline: Option<Instant>,
         register: impl FnOnce(WakeToken),
     ) -> Result<Woke, WouldBlockForever> {
+        match self.park_inner(what, deadline, register, false) {
+            Ok(w) => Ok(w),
+            Err(ParkError::WouldBlockForever(e)) => Err(e),
+            Err(ParkError::Interrupted(_)) => unreachable!("park unwinds on interrupts"),
+        }
+    }
+
+    /// Like [`park`](Self::park), but a pending kill or `with_timeout`
+    /// expiry makes it return `Err(ParkError::Interrupted)` instead of
+    /// unwinding; the interrupt stays pending and unwinds at the next
+    /// ordinary blocking call. For code that must not unwind (FFI frames).
+    fn park_interruptible(
+        &self,
+        what: &'static str,
+        deadline: Option<Instant>,
+        register: impl FnOnce(WakeToken),
+    ) -> Result<Woke, ParkError> {
+        self.park_inner(what, deadline, register, true)
+    }
+
+    /// The interrupt pending for the running greenlet, if any.
+    pub(crate) fn pending_interrupt(&self) -> Option<Interruption> {
+        if self.interrupts.get() == 0 {
+            return None;
+        }
+        let entries = self.entries.borrow();
+        let e = &entries[self.current.get()];
+        if e.kill {
+            Some(Interruption::Killed)
+        } else if e.pending_timeout.is_some() {
+            Some(Interruption::TimedOut)
+        } else {
+            None
+        }
+    }
+
+    fn interrupt_point(&self, key: usize, interruptible: bool) -> Result<(), ParkError> {
+        if interruptible {
+            match self.pending_interrupt() {
+                Some(i) => Err(ParkError::Interrupted(i)),
+                None => Ok(()),
+            }
+        } else {
+            self.check_interrupts(key);
+            Ok(())
+        }
+    }
+
+    pub(crate) fn park_inner(
+        &self,
+        what: &'static str,
+        deadline: Option<Instant>,
+        register: impl FnOnce(WakeToken),
+        interruptible: bool,
+    ) -> Result<Woke, ParkError> {
         let key = self.current.get();
-        self.check_interrupts(key);
+        self.interrupt_point(key, interruptible)?;
         let seq = self.new_seq();
         {
             let mut entries = self.entries.borrow_mut();
@@ -450,9 +536,11 @@ impl Hub {
             e.timed_out
         };
         if outcome.is_err() {
-            return Err(WouldBlockForever { call: what });
+            return Err(ParkError::WouldBlockForever(WouldBlockForever {
+                call: what,
+            }));
         }
-        self.check_interrupts(key);
+        self.interrupt_point(key, interruptible)?;
         if key == MAIN && self.strict.is_on() {
             self.strict.raise();
         }
@@ -936,6 +1024,39 @@ pub(crate) fn park(
     register: impl FnOnce(WakeToken),
 ) -> Result<Woke, WouldBlockForever> {
     with_hub(|hub| hub.park(what, deadline, register))
+}
+
+/// Parks the current greenlet like every blocking call does, but never
+/// unwinds: a pending kill or `with_timeout` expiry makes it return
+/// `Err(ParkError::Interrupted)` and stays pending, to unwind at the next
+/// ordinary blocking call. Meant for code that must not be unwound, such as
+/// `extern "C"` hooks; `register` receives the token that wakes the caller.
+///
+/// Blocks the current greenlet until woken, `deadline` or an interrupt;
+/// other greenlets run meanwhile.
+///
+/// # Errors
+///
+/// [`ParkError`].
+pub fn park_interruptible(
+    what: &'static str,
+    deadline: Option<Instant>,
+    register: impl FnOnce(WakeToken),
+) -> Result<Woke, ParkError> {
+    with_hub(|hub| hub.park_interruptible(what, deadline, register))
+}
+
+/// Whether the caller runs inside a greenlet (not on the thread's own
+/// stack). One thread-local read; never creates a hub.
+#[inline]
+pub fn in_greenlet() -> bool {
+    try_with_hub(|hub| hub.current_key() != MAIN).unwrap_or(false)
+}
+
+/// The kill or timeout pending for the running greenlet, if any. Never
+/// blocks.
+pub fn pending_interrupt() -> Option<Interruption> {
+    try_with_hub(|hub| hub.pending_interrupt()).flatten()
 }
 
 /// Hub counters of this thread.

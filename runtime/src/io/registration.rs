@@ -4,7 +4,7 @@ use std::io;
 use std::marker::PhantomData;
 use std::time::Instant;
 
-use crate::hub::{Woke, with_hub};
+use crate::hub::{ParkError, Woke, with_hub};
 
 /// One source registered once, edge-triggered, with this thread's hub.
 ///
@@ -125,6 +125,28 @@ impl Registration {
         self.wait(Direction::Write, deadline)
     }
 
+    /// Like [`wait_readable`](Self::wait_readable), but a pending kill or
+    /// `with_timeout` expiry returns an error instead of unwinding (see
+    /// [`park_interruptible`](crate::hub::park_interruptible)).
+    ///
+    /// # Errors
+    ///
+    /// As for `wait_readable`, plus `ErrorKind::Interrupted` wrapping the
+    /// [`Interruption`](crate::hub::Interruption).
+    pub fn wait_readable_interruptible(&self, deadline: Option<Instant>) -> io::Result<()> {
+        self.wait_mode(Direction::Read, deadline, true)
+    }
+
+    /// Like [`wait_writable`](Self::wait_writable), but interruptible as
+    /// [`wait_readable_interruptible`](Self::wait_readable_interruptible).
+    ///
+    /// # Errors
+    ///
+    /// As for `wait_readable_interruptible`.
+    pub fn wait_writable_interruptible(&self, deadline: Option<Instant>) -> io::Result<()> {
+        self.wait_mode(Direction::Write, deadline, true)
+    }
+
     /// Forgets cached read readiness (after a `WouldBlock` from an operation
     /// made outside `read_with`).
     pub fn clear_readable(&self) {
@@ -158,6 +180,15 @@ impl Registration {
     }
 
     fn wait(&self, dir: Direction, deadline: Option<Instant>) -> io::Result<()> {
+        self.wait_mode(dir, deadline, false)
+    }
+
+    fn wait_mode(
+        &self,
+        dir: Direction,
+        deadline: Option<Instant>,
+        interruptible: bool,
+    ) -> io::Result<()> {
         with_hub(|hub| {
             if deadline.is_some_and(|d| d <= Instant::now()) {
                 return Err(timed_out());
@@ -169,23 +200,28 @@ impl Registration {
             let mut registered = None;
             hub.driver.add_io_waiter(1);
             let _count = CountGuard;
-            let woke = hub.park(what, deadline, |token| {
-                let ok = hub.driver.with_source(self.key, self.generation, |s| {
-                    if match dir {
-                        Direction::Read => s.readable,
-                        Direction::Write => s.writable,
-                    } {
-                        // Became ready already: no need to sleep.
-                        hub.wake(token);
-                    } else {
-                        match dir {
-                            Direction::Read => s.read_waiters.push(token),
-                            Direction::Write => s.write_waiters.push(token),
+            let woke = hub.park_inner(
+                what,
+                deadline,
+                |token| {
+                    let ok = hub.driver.with_source(self.key, self.generation, |s| {
+                        if match dir {
+                            Direction::Read => s.readable,
+                            Direction::Write => s.writable,
+                        } {
+                            // Became ready already: no need to sleep.
+                            hub.wake(token);
+                        } else {
+                            match dir {
+                                Direction::Read => s.read_waiters.push(token),
+                                Direction::Write => s.write_waiters.push(token),
+                            }
                         }
-                    }
-                });
-                registered = Some((token, ok.is_some()));
-            });
+                    });
+                    registered = Some((token, ok.is_some()));
+                },
+                interruptible,
+            );
             // Stop waiting: drop a token nobody consumed (timeout, unwind is
             // handled by CountGuard and the stale-token check).
             if let Some((token, _)) = registered {
@@ -200,9 +236,14 @@ impl Registration {
                     "sprout: socket was closed while waiting",
                 ));
             }
-            match woke? {
-                Woke::Notified => Ok(()),
-                Woke::TimedOut => Err(timed_out()),
+            match woke {
+                Ok(Woke::Notified) => Ok(()),
+                Ok(Woke::TimedOut) => Err(timed_out()),
+                Err(ParkError::WouldBlockForever(e)) => Err(e.into()),
+                Err(ParkError::Interrupted(i)) => Err(io::Error::new(
+                    io::ErrorKind::Interrupted,
+                    ParkError::Interrupted(i),
+                )),
             }
         })
     }
