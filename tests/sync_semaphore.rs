@@ -354,3 +354,44 @@ fn failed_try_and_timed_out_guards_release_nothing() {
     assert!(sem.try_permit().is_none());
     assert_eq!(sem.available_permits(), 0);
 }
+
+#[test]
+fn mutex_and_bounded_semaphore_waiters_are_served_fifo() {
+    let m = Rc::new(Mutex::new(Vec::new()));
+    let guard = m.lock();
+    let handles: Vec<_> = (0..4)
+        .map(|i| {
+            let m = m.clone();
+            spawn(move || m.lock().push(i))
+        })
+        .collect();
+    yield_now();
+    drop(guard);
+    // A later arrival queues behind the four waiters.
+    let late = {
+        let m = m.clone();
+        spawn(move || m.lock().push(99))
+    };
+    sprout::joinall(handles);
+    late.join().unwrap();
+    assert_eq!(*m.lock(), [0, 1, 2, 3, 99]);
+
+    let sem = Rc::new(BoundedSemaphore::new(1));
+    sem.acquire();
+    let log = Log::new();
+    let handles: Vec<_> = (0..4)
+        .map(|i| {
+            let (sem, log) = (sem.clone(), log.clone());
+            spawn(move || {
+                let _p = sem.permit();
+                log.push(format!("b{i}"));
+                yield_now();
+            })
+        })
+        .collect();
+    yield_now();
+    sem.release().unwrap();
+    sprout::joinall(handles);
+    assert_eq!(log.take(), ["b0", "b1", "b2", "b3"]);
+    assert_eq!(sem.available_permits(), 1);
+}
