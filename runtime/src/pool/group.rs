@@ -21,7 +21,7 @@ use super::members::Members;
 ///
 /// A group belongs to the hub of its thread, so it is not `Send`:
 ///
-/// ```compile_fail
+/// ```compile_fail,E0277
 /// let group = sprout_runtime::pool::Group::new();
 /// std::thread::spawn(move || group.join());
 /// ```

@@ -33,7 +33,7 @@ use super::core::Core;
 ///
 /// A queue belongs to the hub of its thread, so it is not `Send`:
 ///
-/// ```compile_fail
+/// ```compile_fail,E0277
 /// let q = sprout_runtime::queue::Queue::<u8>::new();
 /// std::thread::spawn(move || q.try_get());
 /// ```

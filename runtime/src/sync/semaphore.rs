@@ -41,7 +41,7 @@ use super::waiter::{WaitGuard, Waiters, deadlock, expired, wake_front};
 /// Like every sprout primitive it belongs to the hub of its thread, so it is
 /// not `Send`:
 ///
-/// ```compile_fail
+/// ```compile_fail,E0277
 /// let sem = sprout_runtime::sync::Semaphore::new(1);
 /// std::thread::spawn(move || sem.release());
 /// ```
