@@ -99,7 +99,7 @@ impl<T> WaitList<T> {
     }
 
     /// Whether the node is still queued.
-    #[cfg(test)]
+    #[cfg(any(test, fuzzing))]
     pub(crate) fn is_linked(&self, key: WaiterKey) -> bool {
         self.nodes[key.0].linked
     }
