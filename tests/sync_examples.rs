@@ -97,10 +97,7 @@ fn as_completed_output() {
     assert_eq!(taken, [2, 3]);
     assert_eq!(out[0], "result 1: job 1 (2 units) finished");
     assert_eq!(out[1], "result 2: job 0 (3 units) finished");
-    assert!(
-        out[2].starts_with("ignored 1 job; done after 3 units"),
-        "{out:#?}"
-    );
+    assert!(out[2].starts_with("ignored 1 job; done after "), "{out:#?}");
 }
 
 #[test]
