@@ -389,3 +389,20 @@ fn accept_under_a_full_fd_table_recovers_once_fds_free_up() {
     assert!(status.success(), "child failed ({status}):\n{stderr}");
     assert!(stderr.contains("recovered after EMFILE"), "{stderr}");
 }
+
+#[test]
+fn dropping_the_server_closes_the_listener_but_not_the_connections() {
+    let server = util::start_upper_echo();
+    let addr = server.local_addr().unwrap();
+    let mut client = TcpStream::connect(addr).unwrap();
+    assert_eq!(round_trip(&mut client, "before"), "BEFORE");
+    drop(server);
+    // Let the accept loop unwind and the listener close.
+    sprout::yield_now();
+    assert_eq!(
+        TcpStream::connect(addr).unwrap_err().kind(),
+        io::ErrorKind::ConnectionRefused
+    );
+    // The running handler still serves its connection.
+    assert_eq!(round_trip(&mut client, "after"), "AFTER");
+}

@@ -77,6 +77,11 @@ type Handler = dyn Fn(TcpStream, SocketAddr);
 /// - A handler that panics is logged by the runtime and ends only its own
 ///   connection.
 ///
+/// Dropping the server closes its listener and ends the accept loop
+/// without waiting; handlers already running carry on (like connections
+/// accepted from a dropped `std` listener). Call [`stop`](Self::stop) to
+/// wait for them or kill them.
+///
 /// A server belongs to the hub of its thread and is not `Send`. To use
 /// several cores, see [`StreamServer::workers`].
 pub struct StreamServer {
@@ -360,6 +365,20 @@ impl StreamServer {
             workers.controls.push(control);
         }
         Ok(workers)
+    }
+}
+
+impl Drop for StreamServer {
+    fn drop(&mut self) {
+        let inner = &self.inner;
+        if matches!(inner.state.get(), State::Ready | State::Serving) {
+            inner.state.set(State::Stopped);
+            if let Some(h) = inner.accept_loop.borrow_mut().take() {
+                h.request_kill();
+            }
+            drop(inner.listener.borrow_mut().take());
+            inner.stopped.notify_all();
+        }
     }
 }
 

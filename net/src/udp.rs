@@ -332,7 +332,8 @@ impl UdpSocket {
     /// Connects the socket to `addr` (the first address that works):
     /// [`send`](Self::send) goes there and [`recv`](Self::recv) takes only
     /// its datagrams. Host names are resolved on the thread pool, which
-    /// blocks the current greenlet until the answer is there.
+    /// blocks the current greenlet until the answer is there; other greenlets
+    /// run meanwhile.
     ///
     /// # Errors
     ///
