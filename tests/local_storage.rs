@@ -98,17 +98,20 @@ fn killed_pool_member_drops_its_locals() {
 }
 
 #[test]
-fn locals_of_ended_greenlets_are_swept() {
+fn plain_greenlets_drop_their_locals_when_they_end() {
     let drops = DROPS.with(Rc::clone);
     let before = drops.get();
-    // Plain spawns have no end hook yet: their values go at the next sweep,
-    // which happens once the map has doubled.
-    for _ in 0..200 {
+    for i in 0..200u32 {
         spawn(|| WITNESS.with(|_| ())).join().unwrap();
+        // Dropped on the greenlet's own stack before join returned.
+        assert_eq!(drops.get() - before, i + 1);
     }
-    assert!(
-        drops.get() - before >= 100,
-        "only {} dropped",
-        drops.get() - before
-    );
+    // Killed while suspended: dropped as it unwinds.
+    let h = spawn(|| {
+        WITNESS.with(|_| ());
+        sprout::sleep(Duration::from_secs(10));
+    });
+    yield_now();
+    h.kill();
+    assert_eq!(drops.get() - before, 201);
 }

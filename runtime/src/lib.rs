@@ -42,6 +42,20 @@
 //! [`with_timeout`] unwind the target from its suspension point, so they need
 //! `panic = "unwind"` (the default).
 //!
+//! # What is here
+//!
+//! | module | gevent | contents |
+//! |---|---|---|
+//! | [`greenlet`] (re-exported at the root) | `gevent.Greenlet` | `spawn`, `Builder`, `JoinHandle`, `joinall`, `killall`, `wait`, `iwait`, `yield_now`, `idle` |
+//! | [`time`] (re-exported at the root) | `gevent.sleep`, `gevent.Timeout` | `sleep`, `sleep_until`, `with_timeout`, `with_deadline` |
+//! | [`sync`] | `gevent.event`, `gevent.lock` | `Event`, `AsyncResult`, `Mutex`, `Lock`, `RLock`, `Semaphore`, `BoundedSemaphore`, `Condition` |
+//! | [`queue`] | `gevent.queue` | `Queue`, `LifoQueue`, `PriorityQueue`, `JoinableQueue`, `Channel` |
+//! | [`pool`] | `gevent.pool` | `Group`, `Pool` with `map`, `imap`, `imap_unordered`, `apply` |
+//! | [`thread_pool`] | `gevent.threadpool` | `spawn_blocking`, `ThreadPool` |
+//! | [`local`] | `gevent.local` | `GreenletLocal` |
+//! | [`debug`] | `gevent.util` | `run_info`, the blocking monitor, strict panics |
+//! | [`io`], [`hub`] | `gevent.hub` | the registration and parking layer `sprout::net` is built on |
+//!
 //! # Implementation notes
 //!
 //! Stacks come from corosensei on our own guard-paged mappings, pooled per

@@ -3,12 +3,11 @@
 //!
 //! Values live in a per-thread map keyed by greenlet id (ids are never
 //! reused within a hub, so a new greenlet never sees an old one's value).
-//! A greenlet's values are dropped when it ends if it was spawned by a
-//! [`Group`](crate::pool::Group) or [`Pool`](crate::pool::Pool) (on the
-//! greenlet itself, as its last act), and otherwise at the latest when the
-//! map is next swept: whenever it has doubled in size since the last sweep,
-//! the values of greenlets that are no longer alive are dropped. The main
-//! greenlet's values live until the thread exits.
+//! A greenlet's values are dropped when it ends, on the greenlet's own
+//! stack, before anyone joining it wakes (also when it is killed: as it
+//! unwinds). As a safety net the map is also swept whenever it has doubled
+//! in size since the last sweep, dropping the values of greenlets that are
+//! no longer alive. The main greenlet's values live until the thread exits.
 
 use std::any::Any;
 use std::cell::RefCell;
@@ -176,6 +175,18 @@ pub(crate) fn greenlet_ended(id: u64) {
         .flatten();
     // Dropped outside the borrow: a value's destructor may use locals.
     drop(values);
+}
+
+/// Drops the locals of greenlet `id`, if any greenlet has locals at all
+/// (one thread-local check otherwise). The hub calls it on the greenlet's
+/// own stack as its body ends, before joiners wake.
+pub(crate) fn greenlet_ended_if_any(id: u64) {
+    let any = LOCALS
+        .try_with(|l| !l.borrow().by_greenlet.is_empty())
+        .unwrap_or(false);
+    if any {
+        greenlet_ended(id);
+    }
 }
 
 /// Drops the running greenlet's locals when dropped; pool and group members

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use super::error::JoinError;
 use super::handle::{JoinHandle, Packet};
 use super::id::GreenletId;
-use crate::hub::{KillSignal, SpawnSpec, with_hub};
+use crate::hub::{SpawnSpec, with_hub};
 
 /// Configures a greenlet before spawning it.
 ///
@@ -93,11 +93,17 @@ impl Builder {
             let packet = Rc::new(Packet::new(GreenletId::new(id), name.clone()));
             let body_packet = Rc::clone(&packet);
             let body = Box::new(move || {
-                let outcome = match catch_unwind(AssertUnwindSafe(f)) {
+                let mut outcome = match catch_unwind(AssertUnwindSafe(f)) {
                     Ok(v) => Ok(v),
-                    Err(payload) if payload.is::<KillSignal>() => Err(JoinError::killed()),
-                    Err(payload) => Err(JoinError::panicked(payload)),
+                    Err(payload) => Err(JoinError::from_payload(payload)),
                 };
+                // Greenlet-local values are dropped on the greenlet's own
+                // stack, before anyone joining it wakes.
+                if let Err(payload) = catch_unwind(|| crate::local::greenlet_ended_if_any(id))
+                    && outcome.is_ok()
+                {
+                    outcome = Err(JoinError::from_payload(payload));
+                }
                 body_packet.complete(outcome);
             });
             let key = hub.spawn(SpawnSpec {

@@ -19,6 +19,16 @@ impl JoinError {
         JoinError { repr: Repr::Killed }
     }
 
+    /// Classifies a payload caught at a greenlet's root: our kill signal
+    /// means killed, anything else is a panic.
+    pub(crate) fn from_payload(payload: Box<dyn Any + Send + 'static>) -> Self {
+        if payload.is::<crate::hub::KillSignal>() {
+            JoinError::killed()
+        } else {
+            JoinError::panicked(payload)
+        }
+    }
+
     pub(crate) fn panicked(payload: Box<dyn Any + Send + 'static>) -> Self {
         JoinError {
             repr: Repr::Panicked(payload),

@@ -5,7 +5,7 @@
 //! a blocking call made there runs the hub loop inline until its own wake-up
 //! condition holds, so `spawn(..).join()` works from plain `fn main`.
 //!
-//! The loop has tokio's current-thread shape: run up to [`EVENT_INTERVAL`]
+//! The loop has tokio's current-thread shape: run up to `EVENT_INTERVAL` (61)
 //! ready greenlets in FIFO order, then poll the io driver (with a zero timeout
 //! when more greenlets are ready, otherwise until the next timer), wake the
 //! greenlets whose I/O became ready, fire expired timers against a clock

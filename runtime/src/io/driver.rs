@@ -232,7 +232,7 @@ impl Driver {
 
 /// Wakes one waiting greenlet from any thread.
 ///
-/// Created on the hub's thread by [`remote_wake`](crate::io::remote_wake);
+/// Created on the hub's thread by [`park_remote`](crate::io::park_remote);
 /// while it exists the hub counts it as outstanding work, so a greenlet
 /// waiting for it is not reported as deadlocked. Dropping it without calling
 /// [`wake`](RemoteWake::wake) still tells the hub the work is over.
