@@ -42,6 +42,8 @@ fn main() -> io::Result<()> {
         let reply = h.join().map_err(|e| io::Error::other(e.to_string()))??;
         println!("{reply}");
     }
-    server.join().map_err(|e| io::Error::other(e.to_string()))??;
+    server
+        .join()
+        .map_err(|e| io::Error::other(e.to_string()))??;
     Ok(())
 }
