@@ -168,3 +168,17 @@ fn stack_sizes_are_honoured() {
     assert_eq!(sprout::default_stack_size(), 128 * 1024);
     sprout::set_default_stack_size(default);
 }
+
+#[test]
+fn stack_capacity_reports_the_mapping_budget() {
+    let c = sprout::debug::stack_capacity().expect("/proc is readable");
+    assert!(c.max_map_count > 0);
+    assert!(c.mappings_in_use > 0 && c.mappings_in_use < c.max_map_count);
+    // In-place guards (Linux 6.13+): 1/32 mapping per stack; mprotect: 2.
+    assert!(
+        c.mappings_per_stack == 2.0 || c.mappings_per_stack < 0.1,
+        "{c}"
+    );
+    assert!(c.more_greenlets > 1000, "{c}");
+    assert!(c.to_string().contains("vm.max_map_count is"));
+}

@@ -8,6 +8,10 @@
 //!   variable) starts a watchdog thread that reports, through the `log`
 //!   facade and [`blocking_reports`], any greenlet that holds the hub longer
 //!   than the threshold without yielding, once per incident.
+//! - [`stack_capacity`] tells how many greenlet stacks the kernel's
+//!   memory-mapping limit leaves room for; the hub checks it when it starts
+//!   and logs a warning with the numbers and the `sysctl` to raise it when
+//!   the room is small.
 //! - [`set_strict_panics`] (or `SPROUT_STRICT_PANICS=1`) makes a panic in a
 //!   greenlet that nobody joins fail the program: the main greenlet's next
 //!   blocking call panics with it (in a test, the test fails).
@@ -25,9 +29,13 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+mod capacity;
 mod monitor;
 mod run_info;
 mod strict;
+
+pub(crate) use capacity::check_at_start;
+pub use capacity::{StackCapacity, stack_capacity};
 
 pub(crate) use monitor::Monitor;
 pub use monitor::{BlockingReport, blocking_reports, set_max_blocking};

@@ -312,6 +312,29 @@ fn map_error(err: io::Error, call: &str) -> io::Error {
     }
 }
 
+/// The kernel's `vm.max_map_count`, if readable.
+pub(crate) fn max_map_count() -> Option<usize> {
+    std::fs::read_to_string("/proc/sys/vm/max_map_count")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+}
+
+/// How guard pages are installed: `Some(true)` in place (one mapping per
+/// chunk of stacks), `Some(false)` with `mprotect` (two mappings per stack),
+/// `None` before the first stack was made.
+pub(crate) fn guards_in_place() -> Option<bool> {
+    match GUARD_MODE.load(Ordering::Relaxed) {
+        GUARD_MADVISE => Some(true),
+        GUARD_MPROTECT => Some(false),
+        _ => None,
+    }
+}
+
+/// Mappings in use by this process, counted from `/proc/self/maps`.
+pub(crate) fn mappings_in_use() -> Option<usize> {
+    count_mappings()
+}
+
 /// Counts the lines of `/proc/self/maps` with a fixed buffer: when mappings
 /// run out, so may the memory a `String` of the whole file would need.
 fn count_mappings() -> Option<usize> {
@@ -372,6 +395,14 @@ impl StackPool {
 
     pub(crate) fn default_size(&self) -> usize {
         self.default_size
+    }
+
+    /// Makes sure one chunk exists, so the guard mode is known.
+    pub(crate) fn prime(&mut self) -> io::Result<()> {
+        if self.chunks.is_empty() {
+            self.grow()?;
+        }
+        Ok(())
     }
 
     /// Reserves a stack of `size` usable bytes (the default when `None`):

@@ -271,6 +271,12 @@ impl Hub {
         self.stacks.borrow().default_size()
     }
 
+    /// Makes sure the stack pool has made its first chunk (which settles how
+    /// guard pages are installed).
+    pub(crate) fn prime_stacks(&self) {
+        let _ = self.stacks.borrow_mut().prime();
+    }
+
     pub(crate) fn set_default_stack_size(&self, size: usize) {
         let mut stacks = self.stacks.borrow_mut();
         *stacks = StackPool::new(size);
