@@ -72,3 +72,25 @@ fn sleep_until_in_the_past_returns_at_once() {
     sleep_until(start - Duration::from_millis(5));
     assert!(start.elapsed() < Duration::from_secs(5));
 }
+
+#[test]
+fn cancelled_timers_do_not_linger() {
+    let base = sprout::debug::run_info().pending_timers();
+    // Waits with far deadlines that end early, timeouts that do not fire,
+    // and delayed starts that are killed: none may leave a timer behind.
+    let workers: Vec<_> = (0..1000)
+        .map(|i| spawn(move || sprout::with_timeout(Duration::from_secs(3600), move || i).unwrap()))
+        .collect();
+    let watcher = spawn(move || {
+        for w in &workers {
+            assert!(w.wait_timeout(Duration::from_secs(3600)));
+        }
+        workers.into_iter().map(|w| w.join().unwrap()).sum::<i32>()
+    });
+    let delayed: Vec<_> = (0..1000)
+        .map(|_| sprout::spawn_later(Duration::from_secs(3600), || ()))
+        .collect();
+    assert_eq!(watcher.join().unwrap(), 999 * 1000 / 2);
+    sprout::killall(&delayed);
+    assert_eq!(sprout::debug::run_info().pending_timers(), base);
+}
