@@ -409,3 +409,19 @@ fn debug_shows_addresses() {
     assert!(s.starts_with("TcpStream"), "{s}");
     assert!(s.contains("127.0.0.1"), "{s}");
 }
+
+#[test]
+fn data_and_end_of_file_in_one_readiness_event_are_both_seen() {
+    let (mut a, b) = pair();
+    a.write_all(b"abc").unwrap();
+    a.shutdown(Shutdown::Write).unwrap();
+    // Let the hub poll, so that the data and the FIN arrive as one
+    // readiness event before the first read.
+    sprout::sleep(Duration::from_millis(20));
+    b.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut buf = [0; 1024];
+    assert_eq!((&b).read(&mut buf).unwrap(), 3);
+    // A short read must not make the next read wait for an edge that will
+    // never come: end of file is still reported.
+    assert_eq!((&b).read(&mut buf).unwrap(), 0);
+}

@@ -69,6 +69,30 @@ impl<T: AsRawFd> IoSource<T> {
         self.registration.read_with(deadline, || op(io))
     }
 
+    /// `write_with` for a byte stream write of `len` bytes: a short write
+    /// means the send buffer is full, so write readiness is cleared at once
+    /// and the next write waits for the next edge instead of spending a
+    /// system call to learn `WouldBlock` (tokio's `PollEvented` does the
+    /// same). Sound because nothing can process readiness between the write
+    /// and the clear (both run on this thread), and a connection that fails
+    /// later raises a new error/hang-up edge.
+    ///
+    /// Reads do not get the same shortcut: a short read can come from the
+    /// same edge that also reported end of file, and the registration does
+    /// not remember "read closed" separately, so clearing would lose the
+    /// end of file.
+    pub(crate) fn write_stream(
+        &self,
+        len: usize,
+        op: impl FnMut(&T) -> io::Result<usize>,
+    ) -> io::Result<usize> {
+        let n = self.write_with(op)?;
+        if n > 0 && n < len {
+            self.registration.clear_writable();
+        }
+        Ok(n)
+    }
+
     /// Like `read_with` for write readiness and the write timeout.
     pub(crate) fn write_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
         let io = self.get_ref();

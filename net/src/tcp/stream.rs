@@ -354,13 +354,16 @@ impl TcpStream {
     }
 
     fn do_write(&self, buf: &[u8]) -> io::Result<usize> {
-        self.source
-            .write_with(|s| socket2::SockRef::from(s).send_with_flags(buf, SEND_FLAGS))
+        self.source.write_stream(buf.len(), |s| {
+            socket2::SockRef::from(s).send_with_flags(buf, SEND_FLAGS)
+        })
     }
 
     fn do_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        self.source
-            .write_with(|s| socket2::SockRef::from(s).send_vectored_with_flags(bufs, SEND_FLAGS))
+        let len = bufs.iter().map(|b| b.len()).sum();
+        self.source.write_stream(len, |s| {
+            socket2::SockRef::from(s).send_vectored_with_flags(bufs, SEND_FLAGS)
+        })
     }
 }
 
