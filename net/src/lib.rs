@@ -68,6 +68,11 @@
 //! [`StreamServer`] accepts connections and runs a handler greenlet per
 //! connection; [`StreamServer::workers`] runs one server per OS thread on a
 //! shared port.
+//!
+//! # Cargo features
+//!
+//! - `tls`: the `tls` module, TLS streams over [`TcpStream`] with rustls
+//!   (gevent's `ssl`).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs, clippy::print_stdout, clippy::print_stderr)]
@@ -78,6 +83,8 @@ mod io_source;
 mod notify;
 mod server;
 mod tcp;
+#[cfg(feature = "tls")]
+pub mod tls;
 mod udp;
 pub mod unix;
 
