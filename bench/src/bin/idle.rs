@@ -160,17 +160,21 @@ ev.set()
 gevent.joinall(gs)
 "#;
 
+/// One case: implementation, task count, and `(ns/spawn, KiB/task)` or why not.
+type CaseResult = (&'static str, usize, Result<(f64, f64), String>);
+
 /// Runs one case in a child process; returns `(ns/spawn, KiB/task)` or why not.
 fn run_case(imp: &str, n: usize) -> Result<(f64, f64), String> {
-    let mut cmd = if imp == "gevent" {
-        let mut c = Command::new("python3");
-        c.args(["-c", GEVENT_SCRIPT, &n.to_string()]);
-        c
+    // `timeout`: a runtime that cannot map a stack may hang instead of
+    // failing (may deadlocks in its out-of-memory hook).
+    let mut cmd = Command::new("timeout");
+    cmd.arg("180");
+    if imp == "gevent" {
+        cmd.args(["python3", "-c", GEVENT_SCRIPT, &n.to_string()]);
     } else {
-        let mut c = Command::new(std::env::current_exe().map_err(|e| e.to_string())?);
-        c.args(["worker", imp, &n.to_string()]);
-        c
-    };
+        cmd.arg(std::env::current_exe().map_err(|e| e.to_string())?);
+        cmd.args(["worker", imp, &n.to_string()]);
+    }
     let out = cmd.output().map_err(|e| format!("cannot run: {e}"))?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     let line = stdout
@@ -185,22 +189,20 @@ fn run_case(imp: &str, n: usize) -> Result<(f64, f64), String> {
             Ok((v[0], v[1]))
         }
         Some(l) => Err(l.to_string()),
+        None if out.status.code() == Some(124) => Err("failed: hung, killed after 180 s".into()),
         None => {
             let err = String::from_utf8_lossy(&out.stderr);
-            Err(err
+            let last = err
                 .lines()
                 .rev()
                 .find(|l| !l.trim().is_empty())
-                .unwrap_or("no output")
-                .to_string())
+                .unwrap_or("no output");
+            Err(format!("failed ({}): {last}", out.status))
         }
     }
 }
 
-fn plot(
-    results: &[(&str, usize, Result<(f64, f64), String>)],
-    path: &str,
-) -> Result<(), Box<dyn std::error::Error>> {
+fn plot(results: &[CaseResult], path: &str) -> Result<(), Box<dyn std::error::Error>> {
     use plotters::prelude::*;
     let root = SVGBackend::new(path, (720, 420)).into_drawing_area();
     root.fill(&WHITE)?;

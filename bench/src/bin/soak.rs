@@ -174,7 +174,7 @@ fn main() {
             .map(|t| {
                 let (c, st) = (c.clone(), st.clone());
                 std::thread::spawn(move || {
-                    let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ (t as u64 + 1) * 0x2545_f491);
+                    let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ ((t as u64 + 1) * 0x2545_f491));
                     while !st.load(Ordering::Relaxed) && start.elapsed() < run_for {
                         if session(addr, &mut rng, &c).is_err() {
                             c.failures.fetch_add(1, Ordering::Relaxed);
