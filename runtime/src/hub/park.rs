@@ -1,0 +1,325 @@
+//! Parking: how a greenlet (or the main greenlet) waits, and how kills and
+//! `with_timeout` expiries reach it at its suspension points.
+
+use std::panic::resume_unwind;
+use std::time::Instant;
+
+use super::run_queue::Ready;
+use super::{
+    Entry, Hub, Interruption, KillSignal, Killed, MAIN, ParkError, State, TimeoutHandle,
+    TimeoutSignal, TimerAction, WakeToken, Woke, WouldBlockForever,
+};
+
+impl Hub {
+    // ===== parking =====
+
+    /// Suspends the current greenlet until the token handed to `register` is
+    /// woken or `deadline` passes; other greenlets run meanwhile. On the main
+    /// greenlet this runs the hub loop inline.
+    ///
+    /// A pending kill or `with_timeout` expiry unwinds from here (before or
+    /// after parking). `Err` means nothing could ever wake the caller.
+    pub(crate) fn park(
+        &self,
+        what: &'static str,
+        deadline: Option<Instant>,
+        register: impl FnOnce(WakeToken),
+    ) -> Result<Woke, WouldBlockForever> {
+        match self.park_inner(what, deadline, register, false) {
+            Ok(w) => Ok(w),
+            Err(ParkError::WouldBlockForever(e)) => Err(e),
+            Err(ParkError::Interrupted(_)) => unreachable!("park unwinds on interrupts"),
+        }
+    }
+
+    /// Like [`park`](Self::park), but a pending kill or `with_timeout`
+    /// expiry makes it return `Err(ParkError::Interrupted)` instead of
+    /// unwinding; the interrupt stays pending and unwinds at the next
+    /// ordinary blocking call. For code that must not unwind (FFI frames).
+    pub(super) fn park_interruptible(
+        &self,
+        what: &'static str,
+        deadline: Option<Instant>,
+        register: impl FnOnce(WakeToken),
+    ) -> Result<Woke, ParkError> {
+        self.park_inner(what, deadline, register, true)
+    }
+
+    /// The interrupt pending for the running greenlet, if any.
+    pub(crate) fn pending_interrupt(&self) -> Option<Interruption> {
+        if self.interrupts.get() == 0 {
+            return None;
+        }
+        let entries = self.entries.borrow();
+        let e = &entries[self.current.get()];
+        if e.kill {
+            Some(Interruption::Killed)
+        } else if e.pending_timeout.is_some() {
+            Some(Interruption::TimedOut)
+        } else {
+            None
+        }
+    }
+
+    pub(super) fn interrupt_point(&self, key: usize, interruptible: bool) -> Result<(), ParkError> {
+        if interruptible {
+            match self.pending_interrupt() {
+                Some(i) => Err(ParkError::Interrupted(i)),
+                None => Ok(()),
+            }
+        } else {
+            self.check_interrupts(key);
+            Ok(())
+        }
+    }
+
+    pub(crate) fn park_inner(
+        &self,
+        what: &'static str,
+        deadline: Option<Instant>,
+        register: impl FnOnce(WakeToken),
+        interruptible: bool,
+    ) -> Result<Woke, ParkError> {
+        let key = self.current.get();
+        self.interrupt_point(key, interruptible)?;
+        let seq = self.new_seq();
+        {
+            let mut entries = self.entries.borrow_mut();
+            let e = &mut entries[key];
+            e.seq = seq;
+            e.notified = false;
+            e.timed_out = false;
+        }
+        let token = WakeToken { key, seq };
+        register(token);
+        {
+            let mut entries = self.entries.borrow_mut();
+            let e = &mut entries[key];
+            if e.notified {
+                e.notified = false;
+                e.seq = self.new_seq();
+                return Ok(Woke::Notified);
+            }
+            e.state = State::Parked;
+            e.waiting_on = what;
+            e.deadline = deadline;
+        }
+        let timer = deadline.map(|d| {
+            self.timers
+                .borrow_mut()
+                .insert(d, TimerAction::Deadline(token))
+        });
+        let outcome = self.suspend(key);
+        if let Some(t) = timer {
+            self.timers.borrow_mut().cancel(t);
+        }
+        let timed_out = {
+            let mut entries = self.entries.borrow_mut();
+            let e = &mut entries[key];
+            e.state = State::Running;
+            e.waiting_on = "";
+            e.deadline = None;
+            e.seq = self.new_seq();
+            e.timed_out
+        };
+        if outcome.is_err() {
+            return Err(ParkError::WouldBlockForever(WouldBlockForever {
+                call: what,
+            }));
+        }
+        self.interrupt_point(key, interruptible)?;
+        if key == MAIN && self.strict.is_on() {
+            self.strict.raise();
+        }
+        Ok(if timed_out {
+            Woke::TimedOut
+        } else {
+            Woke::Notified
+        })
+    }
+
+    /// Moves the current greenlet to the back of the run queue and lets the
+    /// others run.
+    pub(crate) fn yield_now(&self) {
+        let key = self.current.get();
+        self.check_interrupts(key);
+        let seq = self.new_seq();
+        {
+            let mut entries = self.entries.borrow_mut();
+            let e = &mut entries[key];
+            e.seq = seq;
+            e.state = State::Ready;
+        }
+        self.run_queue.borrow_mut().push(Ready { key, seq });
+        // Cannot fail: the caller itself is in the run queue. Its run-queue
+        // item was consumed, so the sequence number needs no bump.
+        let _ = self.suspend(key);
+        self.check_interrupts(key);
+    }
+
+    /// Parks until the run queue is empty (gevent's `idle`).
+    pub(crate) fn idle(&self) {
+        let _ = self.park("idle", None, |t| self.idle_waiters.borrow_mut().push(t));
+    }
+
+    /// Leaves the current greenlet until it is resumed.
+    pub(super) fn suspend(&self, key: usize) -> Result<(), ()> {
+        if key == MAIN {
+            return self.run_until_main_ready();
+        }
+        let y = self.current_yielder.get();
+        debug_assert!(!y.is_null());
+        // SAFETY: by `current_yielder`'s invariant, while greenlet `key` runs
+        // it points at the `Yielder` on that greenlet's own stack, which lives
+        // until the coroutine returns; we are running on that very stack.
+        let yielder = unsafe { &*y };
+        yielder.suspend(());
+        Ok(())
+    }
+
+    #[inline]
+    pub(super) fn check_interrupts(&self, key: usize) {
+        if self.interrupts.get() != 0 {
+            self.deliver_interrupts(key);
+        }
+    }
+
+    pub(super) fn add_interrupts(&self, delta: isize) {
+        self.interrupts
+            .set(self.interrupts.get().wrapping_add_signed(delta));
+    }
+
+    /// Forgets the pending interrupts of an entry being removed.
+    pub(super) fn forget_interrupts(&self, e: &Entry) {
+        let n = isize::from(e.kill) + isize::from(e.pending_timeout.is_some());
+        self.add_interrupts(-n);
+    }
+
+    #[cold]
+    pub(super) fn deliver_interrupts(&self, key: usize) {
+        let (kill, timeout) = {
+            let mut entries = self.entries.borrow_mut();
+            let e = &mut entries[key];
+            let kill = std::mem::take(&mut e.kill);
+            let timeout = if kill { None } else { e.pending_timeout.take() };
+            (kill, timeout)
+        };
+        self.add_interrupts(-(isize::from(kill) + isize::from(timeout.is_some())));
+        if kill {
+            resume_unwind(Box::new(KillSignal));
+        }
+        if let Some((tid, _)) = timeout {
+            resume_unwind(Box::new(TimeoutSignal { tid }));
+        }
+    }
+
+    // ===== kill =====
+
+    /// Asks greenlet `key`/`id` to die. A greenlet that has not started is
+    /// removed at once and its start closure returned (to be dropped by the
+    /// caller, outside the hub's borrows). Returns `Ok(None)` when a kill was
+    /// queued, `Err(())` when the greenlet is gone.
+    pub(crate) fn request_kill(&self, key: usize, id: u64) -> Result<Option<Killed>, ()> {
+        let mut entries = self.entries.borrow_mut();
+        match entries.get_mut(key) {
+            Some(e) if e.id == id => {
+                if e.not_started() {
+                    let e = entries.remove(key);
+                    drop(entries);
+                    if let Some(t) = e.start_timer {
+                        self.timers.borrow_mut().cancel(t);
+                    }
+                    if let Some(stack) = e.stack {
+                        self.stacks.borrow_mut().give(stack);
+                    }
+                    self.stats.finished.set(self.stats.finished.get() + 1);
+                    self.with_monitor(|m| m.finished(id));
+                    return Ok(Some(Killed {
+                        start: e.start,
+                        completion: e.completion,
+                    }));
+                }
+                if key == self.current.get() {
+                    drop(entries);
+                    resume_unwind(Box::new(KillSignal));
+                }
+                if !e.kill {
+                    e.kill = true;
+                    self.add_interrupts(1);
+                }
+                drop(entries);
+                self.interrupt(key);
+                Ok(None)
+            }
+            _ => Err(()),
+        }
+    }
+
+    // ===== timeouts =====
+
+    /// Starts a `with_timeout` block for the current greenlet.
+    pub(crate) fn timeout_start(&self, deadline: Instant) -> TimeoutHandle {
+        let key = self.current.get();
+        let tid = self.new_seq();
+        let (id, depth) = {
+            let mut entries = self.entries.borrow_mut();
+            let e = &mut entries[key];
+            e.timeout_depth += 1;
+            (e.id, e.timeout_depth)
+        };
+        let timer = self.timers.borrow_mut().insert(
+            deadline,
+            TimerAction::Timeout {
+                key,
+                id,
+                tid,
+                depth,
+            },
+        );
+        TimeoutHandle {
+            key,
+            id,
+            tid,
+            timer,
+        }
+    }
+
+    /// Ends a `with_timeout` block: cancels its timer and forgets its expiry
+    /// if that was not delivered.
+    pub(crate) fn timeout_end(&self, h: &TimeoutHandle) {
+        self.timers.borrow_mut().cancel(h.timer);
+        let mut entries = self.entries.borrow_mut();
+        if let Some(e) = entries.get_mut(h.key)
+            && e.id == h.id
+        {
+            e.timeout_depth -= 1;
+            if matches!(e.pending_timeout, Some((tid, _)) if tid == h.tid) {
+                e.pending_timeout = None;
+                self.add_interrupts(-1);
+            }
+        }
+    }
+
+    pub(super) fn fire_timeout(&self, key: usize, id: u64, tid: u64, depth: u32) {
+        {
+            let mut entries = self.entries.borrow_mut();
+            let Some(e) = entries.get_mut(key) else {
+                return;
+            };
+            if e.id != id {
+                return;
+            }
+            // The outermost expired block wins: unwinding to it also leaves
+            // every inner one, so no expiry is lost.
+            match e.pending_timeout {
+                None => {
+                    e.pending_timeout = Some((tid, depth));
+                    self.add_interrupts(1);
+                }
+                Some((_, d)) if depth < d => e.pending_timeout = Some((tid, depth)),
+                Some(_) => {}
+            }
+        }
+        self.interrupt(key);
+    }
+}

@@ -1,0 +1,257 @@
+//! The loop: running ready greenlets, polling for I/O, firing timers, and
+//! tearing the hub down at thread exit.
+
+use std::time::{Duration, Instant};
+
+use corosensei::{Coroutine, CoroutineResult};
+
+use super::run_queue::Ready;
+use super::{
+    Coro, EVENT_INTERVAL, Entry, GreenYielder, Hub, MAIN, State, TimerAction, WouldBlockForever,
+    with_hub,
+};
+use crate::greenlet::overflow;
+
+/// What a popped run-queue item turned out to be.
+enum Next {
+    Stale,
+    Main,
+    Run(*mut Coro, usize, u64),
+}
+
+impl Hub {
+    // ===== the loop =====
+
+    /// Runs the loop on the main greenlet's stack until the main greenlet is
+    /// popped from the run queue.
+    pub(super) fn run_until_main_ready(&self) -> Result<(), ()> {
+        loop {
+            let mut budget = EVENT_INTERVAL;
+            while budget > 0 {
+                let Some(r) = self.run_queue.borrow_mut().pop() else {
+                    break;
+                };
+                let (coro, top, id) = match self.prepare(r) {
+                    Next::Stale => continue,
+                    Next::Main => return Ok(()),
+                    Next::Run(coro, top, id) => (coro, top, id),
+                };
+                self.switch_into(r.key, coro, top, id);
+                budget -= 1;
+            }
+            self.turn().map_err(|_| ())?;
+        }
+    }
+
+    /// One poll of the io driver plus expired timers.
+    pub(super) fn turn(&self) -> Result<(), WouldBlockForever> {
+        self.stats.turns.set(self.stats.turns.get() + 1);
+        let timeout = if !self.run_queue.borrow().is_empty() {
+            Some(Duration::ZERO)
+        } else if !self.idle_waiters.borrow().is_empty() {
+            let waiters = std::mem::take(&mut *self.idle_waiters.borrow_mut());
+            for t in waiters {
+                self.wake(t);
+            }
+            return Ok(());
+        } else {
+            match self.timers.borrow().next_deadline() {
+                Some(d) => Some(d.saturating_duration_since(Instant::now())),
+                None if self.driver.can_wake() => None,
+                None => return Err(WouldBlockForever { call: "hub" }),
+            }
+        };
+        self.check_fork();
+        self.driver.poll(timeout, |t| self.wake(t))?;
+        let now = Instant::now();
+        loop {
+            let Some((_, action)) = self.timers.borrow_mut().pop_expired(now) else {
+                break;
+            };
+            match action {
+                TimerAction::Deadline(t) => self.wake_inner(t, true),
+                TimerAction::Start(t) => {
+                    if let Some(e) = self.entries.borrow_mut().get_mut(t.key) {
+                        e.start_timer = None;
+                        e.waiting_on = "";
+                    }
+                    self.wake(t);
+                }
+                TimerAction::Timeout {
+                    key,
+                    id,
+                    tid,
+                    depth,
+                } => self.fire_timeout(key, id, tid, depth),
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn check_fork(&self) {
+        if std::process::id() != self.pid {
+            panic!(
+                "sprout: this hub was created by process {} and is being used after fork() in \
+                 process {}; the child shares the parent's epoll set, so it cannot run the \
+                 parent's hub: start greenlets in the child only from a fresh thread, or exec",
+                self.pid,
+                std::process::id()
+            );
+        }
+    }
+
+    /// Checks a run-queue item and readies its greenlet to run.
+    fn prepare(&self, r: Ready) -> Next {
+        let mut entries = self.entries.borrow_mut();
+        let Some(e) = entries.get_mut(r.key) else {
+            return Next::Stale;
+        };
+        if e.seq != r.seq || e.state != State::Ready {
+            return Next::Stale; // it parked again, finished, or the slot was reused
+        }
+        e.state = State::Running;
+        if r.key == MAIN {
+            return Next::Main;
+        }
+        if e.coroutine.is_none() {
+            self.start_coroutine(r.key, e);
+        }
+        self.current_yielder.set(e.yielder);
+        let coro: *mut Coro = &mut **e
+            .coroutine
+            .as_mut()
+            .expect("a started greenlet has a coroutine");
+        Next::Run(coro, e.stack_top, e.id)
+    }
+
+    /// Makes the coroutine of a greenlet about to run for the first time.
+    fn start_coroutine(&self, key: usize, e: &mut Entry) {
+        let start = e
+            .start
+            .take()
+            .expect("a ready greenlet has a body or a coroutine");
+        let reserved = e
+            .stack
+            .take()
+            .expect("an unstarted greenlet owns its stack");
+        let mut stack = self.stacks.borrow_mut().prefer_warm(reserved);
+        stack.write_header(e.id, e.name.as_deref());
+        e.stack_top = stack.top();
+        e.completion = None;
+        e.coroutine = Some(Box::new(Coroutine::with_stack(
+            stack,
+            move |y: &GreenYielder, ()| {
+                with_hub(|hub| {
+                    hub.current_yielder.set(y);
+                    hub.entries.borrow_mut()[key].yielder = y;
+                });
+                start();
+            },
+        )));
+    }
+
+    /// Switches into greenlet `key` (whose boxed coroutine is `coro`) and
+    /// back; removes the greenlet if it returned.
+    fn switch_into(&self, key: usize, coro: *mut Coro, top: usize, id: u64) {
+        if self.monitored.get()
+            && let Some(m) = self.monitor.borrow().as_ref()
+        {
+            m.enter(id);
+        }
+        self.current.set(key);
+        overflow::set_running(top);
+        self.stats.switches.set(self.stats.switches.get() + 1);
+        // SAFETY: `coro` points into the `Box<Coro>` of entry `key`, so it
+        // stays put even if the slab reallocates. That box is neither dropped
+        // nor otherwise accessed while the greenlet runs: entries of started
+        // greenlets are only removed below, after `resume` returns (kills of
+        // started greenlets unwind them instead, and shutdown runs on the
+        // main stack, never inside a greenlet).
+        let result = unsafe { (*coro).resume(()) };
+        overflow::set_running(0);
+        self.current.set(MAIN);
+        if self.monitored.get()
+            && let Some(m) = self.monitor.borrow().as_ref()
+        {
+            m.leave();
+            if matches!(result, CoroutineResult::Return(())) {
+                m.finished(id);
+            }
+        }
+        if let CoroutineResult::Return(()) = result {
+            let mut entry = self.entries.borrow_mut().remove(key);
+            self.forget_interrupts(&entry);
+            let coro = entry
+                .coroutine
+                .take()
+                .expect("a finished greenlet had a coroutine");
+            self.stacks.borrow_mut().give(coro.into_stack());
+            self.stats.finished.set(self.stats.finished.get() + 1);
+            drop(entry);
+        }
+    }
+
+    // ===== shutdown =====
+
+    /// Kills every greenlet left when the thread exits, so their destructors
+    /// run. A greenlet that survives several kills is forgotten.
+    pub(super) fn shutdown(&self) {
+        for _round in 0..8 {
+            let victims: Vec<(usize, u64)> = self
+                .entries
+                .borrow()
+                .iter()
+                .filter(|(k, _)| *k != MAIN)
+                .map(|(k, e)| (k, e.id))
+                .collect();
+            if victims.is_empty() {
+                break;
+            }
+            for (key, id) in victims {
+                if let Ok(Some(killed)) = self.request_kill(key, id) {
+                    drop(killed.start);
+                    if let Some(c) = killed.completion {
+                        c.complete_killed();
+                    }
+                }
+            }
+            // Let the killed greenlets unwind; never block on I/O here.
+            let mut guard = 0;
+            while guard < 100_000 {
+                let Some(r) = self.run_queue.borrow_mut().pop() else {
+                    break;
+                };
+                guard += 1;
+                if r.key != MAIN
+                    && let Next::Run(coro, top, id) = self.prepare(r)
+                {
+                    self.switch_into(r.key, coro, top, id);
+                }
+            }
+        }
+        // Whatever could not be unwound is leaked: dropping a suspended
+        // coroutine would resume it.
+        let leftovers: Vec<Entry> = {
+            let mut entries = self.entries.borrow_mut();
+            let keys: Vec<usize> = entries
+                .iter()
+                .map(|(k, _)| k)
+                .filter(|k| *k != MAIN)
+                .collect();
+            keys.into_iter().map(|k| entries.remove(k)).collect()
+        };
+        if !leftovers.is_empty() {
+            log::warn!(
+                "sprout: {} greenlet(s) ignored kill at thread exit and were leaked",
+                leftovers.len()
+            );
+        }
+        for mut e in leftovers {
+            if let Some(c) = e.coroutine.take() {
+                std::mem::forget(c);
+            }
+            std::mem::forget(e);
+        }
+        let _ = self.timers.borrow_mut().drain();
+    }
+}
