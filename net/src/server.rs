@@ -306,7 +306,9 @@ impl StreamServer {
     /// bound; the threads serve until [`Workers::stop`].
     ///
     /// This is how one machine's cores are used: one hub per core, as
-    /// gevent users run one process per core.
+    /// gevent users run one process per core. The servers have no
+    /// connection limit; stop them with [`Workers::stop`] (or through a
+    /// [`Workers::stopper`] from a signal watcher).
     ///
     /// ```
     /// use std::io::{Read, Write};

@@ -314,6 +314,10 @@ pub fn default_pool() -> &'static ThreadPool {
 /// A greenlet killed (or timed out) while it waits is unwound as usual; the
 /// job still runs to completion on its pool thread and its result is
 /// dropped there.
+///
+/// A job that itself waits for other jobs of the same pool (nested
+/// `spawn_blocking`) can deadlock once every thread of the pool waits:
+/// give such work its own [`ThreadPool`].
 pub fn spawn_blocking<F, T>(f: F) -> Result<T, JoinError>
 where
     F: FnOnce() -> T + Send + 'static,
