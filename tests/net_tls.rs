@@ -328,3 +328,45 @@ fn handshake_fails_cleanly_when_the_peer_closes() {
     let err = pki.acceptor().accept(conn).unwrap_err();
     assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof, "{err}");
 }
+
+#[test]
+fn large_messages_cross_record_boundaries() {
+    const SIZE: usize = 1 << 20; // many 16 KiB TLS records
+    let pki = Pki::new("large");
+    let server = tls_server(pki.acceptor(), |mut tls| {
+        // Read the whole message, then send it back reversed.
+        let mut msg = vec![0u8; SIZE];
+        tls.read_exact(&mut msg).unwrap();
+        msg.reverse();
+        tls.write_all(&msg).unwrap();
+        tls.shutdown().unwrap();
+    });
+    let tcp = TcpStream::connect(server.local_addr().unwrap()).unwrap();
+    let mut tls = pki.connector().connect("localhost", tcp).unwrap();
+    let msg: Vec<u8> = (0..SIZE).map(|i| (i * 7 % 251) as u8).collect();
+    tls.write_all(&msg).unwrap();
+    tls.flush().unwrap();
+    let mut back = Vec::new();
+    tls.read_to_end(&mut back).unwrap();
+    back.reverse();
+    assert!(back == msg, "the echoed message differs");
+    server.stop(Duration::from_secs(1));
+}
+
+#[test]
+fn close_without_close_notify_is_unexpected_eof() {
+    let pki = Pki::new("truncate");
+    let server = tls_server(pki.acceptor(), |mut tls| {
+        tls.write_all(b"partial").unwrap();
+        // Close the socket without a TLS close_notify (a truncation).
+        let (_conn, tcp) = tls.into_parts();
+        tcp.shutdown(std::net::Shutdown::Both).unwrap();
+    });
+    let tcp = TcpStream::connect(server.local_addr().unwrap()).unwrap();
+    let mut tls = pki.connector().connect("localhost", tcp).unwrap();
+    let mut got = Vec::new();
+    let err = tls.read_to_end(&mut got).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof, "{err}");
+    assert_eq!(got, b"partial");
+    server.stop(Duration::from_secs(1));
+}
