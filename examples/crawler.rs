@@ -398,7 +398,12 @@ fn read_chunked(conn: &mut TcpStream, mut buf: Vec<u8>) -> io::Result<Vec<u8>> {
 /// The `href`s of `<a>` and `<area>` tags in an HTML document.
 pub(crate) fn links(html: &[u8]) -> Vec<String> {
     let mut out = Vec::new();
-    for token in html5gum::Tokenizer::new(html).flatten() {
+    // Switch to raw text inside <script>, <style>, <textarea>, ... (a
+    // tokenizer alone cannot know), so markup in scripts is not taken for
+    // links.
+    let mut emitter = html5gum::DefaultEmitter::default();
+    emitter.naively_switch_states(true);
+    for token in html5gum::Tokenizer::new_with_emitter(html, emitter).flatten() {
         if let html5gum::Token::StartTag(tag) = token {
             if &**tag.name != b"a" && &**tag.name != b"area" {
                 continue;
@@ -456,4 +461,8 @@ fn main() {
         }
     }
     println!("{summary}");
+    if summary.pages == 0 {
+        // Nothing fetched at all: say so to scripts too.
+        std::process::exit(1);
+    }
 }

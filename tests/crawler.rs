@@ -285,3 +285,16 @@ fn chunked_and_unframed_bodies_are_read_whole() {
     }
     server.join().unwrap();
 }
+
+#[test]
+fn links_come_from_a_and_area_tags_outside_scripts() {
+    let html = br#"<!DOCTYPE html><html><head>
+        <script>var s = '<a href="/in-script">';</script>
+        <style>a[href="/in-style"] { color: red }</style>
+        <link rel=stylesheet href="/style.css"></head><body>
+        <a href=/one>one</a> <A HREF='two.html'>two</A>
+        <map><area href="three.html" alt=""></map>
+        <a name=anchor>no href</a> <a href="  ">blank</a> <img src="/img.png">
+        </body></html>"#;
+    assert_eq!(crawler::links(html), ["/one", "two.html", "three.html"]);
+}
