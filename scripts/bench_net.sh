@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Net benchmark (issue 3): the echo server of sprout, tokio (current-thread),
+# may (one worker) and a hand-written mio loop, each pinned to core 1, under
+# a load generator pinned to core 0. Replaces the "Net" section of
+# BENCHMARKS.md with the result (appends it the first time).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release -q -p sprout-bench --bin net_echo
+out=$(target/release/net_echo run "$@")
+printf '%s\n' "$out"
+load=$(cut -d' ' -f1-3 /proc/loadavg)
+python3 - "$out" "$load" <<'PY'
+import re, sys, datetime, platform
+out, load = sys.argv[1], sys.argv[2]
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "unknown cpu")
+section = f"""<!-- net:begin -->
+## Net
+
+Command: `scripts/bench_net.sh` (runs `target/release/net_echo run`, built from
+`bench/src/bin/net_echo.rs`). Machine: {cpu}, {platform.system()} {platform.release()};
+{datetime.date.today().isoformat()}; load average at the end: {load}. The machine has two
+cores shared with other work, so figures move by tens of percent between runs: compare
+rows of one table, not tables of different days.
+
+{out}
+Reading the tables: with one load generator on one shared core, requests/s and latency mostly
+measure the load generator and whatever else ran at the time; the server CPU per request is the
+server's own cost. Two known costs in sprout's per-request path, both in the runtime: a read
+always ends with a `WouldBlock` system call (tokio clears readiness after a short read; sprout's
+registration first needs to keep "read closed" sticky, or end of file in the same readiness
+event would be lost), and the hub calls `getpid` on every loop turn (the fork check).
+<!-- net:end -->"""
+doc = open("BENCHMARKS.md").read()
+if "<!-- net:begin -->" in doc:
+    doc = re.sub(r"<!-- net:begin -->.*?<!-- net:end -->", lambda _: section, doc, flags=re.S)
+else:
+    doc = doc.rstrip() + "\n\n" + section + "\n"
+open("BENCHMARKS.md", "w").write(doc)
+PY
+echo "BENCHMARKS.md updated"
