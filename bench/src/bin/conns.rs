@@ -30,6 +30,7 @@ use sprout::net::{StreamServer, TcpStream};
 /// Source addresses for client sockets: each gives ~28k ephemeral ports.
 const SOURCES: u8 = 8;
 const ROUNDS: usize = 5;
+const PACED_SECONDS: u32 = 5;
 const MESSAGE: [u8; 64] = [b'x'; 64];
 
 fn raise_fd_limit(want: u64) -> u64 {
@@ -181,19 +182,52 @@ fn client(n: usize, server_prefix: &str) {
                 for _ in 0..ROUNDS {
                     let start = Instant::now();
                     if s.write_all(&MESSAGE).is_err() || s.read_exact(&mut back).is_err() {
-                        return false;
+                        return None;
                     }
                     lat.borrow_mut().push(start.elapsed());
                 }
-                true
+                Some(s)
             })
         })
         .collect();
-    let ok = sprout::joinall(handles)
-        .into_iter()
-        .filter(|r| matches!(r, Ok(true)))
-        .count();
+    let results: Vec<_> = sprout::joinall(handles);
     let burst = t.elapsed();
+    let mut conns = Vec::with_capacity(held);
+    for s in results.into_iter().flatten().flatten() {
+        conns.push(s);
+    }
+    let ok = conns.len();
+
+    // Paced: every connection pings once per second (a moderate total rate
+    // of one request per connection per second), for PACED_SECONDS.
+    let paced_lat = Rc::new(RefCell::new(Vec::with_capacity(
+        held * PACED_SECONDS as usize,
+    )));
+    let t = Instant::now();
+    let count = conns.len().max(1);
+    let handles: Vec<_> = conns
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut s)| {
+            let lat = paced_lat.clone();
+            sprout::spawn(move || {
+                let mut back = [0u8; 64];
+                // Spread the connections evenly over the second.
+                let mut next = t + Duration::from_secs(1).mul_f64(i as f64 / count as f64);
+                for _ in 0..PACED_SECONDS {
+                    sprout::sleep_until(next);
+                    let start = Instant::now();
+                    if s.write_all(&MESSAGE).is_err() || s.read_exact(&mut back).is_err() {
+                        return;
+                    }
+                    lat.borrow_mut().push(start.elapsed());
+                    next += Duration::from_secs(1);
+                }
+            })
+        })
+        .collect();
+    sprout::joinall(handles);
+    let paced = t.elapsed();
     drop(child.stdin.take());
     let _ = child.wait();
 
@@ -221,10 +255,23 @@ fn client(n: usize, server_prefix: &str) {
         requests as f64 / burst.as_secs_f64()
     );
     println!(
-        "| latency p50 / p99 / max | {:.2} / {:.2} / {:.2} ms |",
+        "| burst latency p50 / p99 / max | {:.2} / {:.2} / {:.2} ms |",
         percentile(&lat, 0.50).as_secs_f64() * 1e3,
         percentile(&lat, 0.99).as_secs_f64() * 1e3,
         lat.last().copied().unwrap_or_default().as_secs_f64() * 1e3
+    );
+    let mut plat = paced_lat.borrow_mut();
+    plat.sort();
+    println!(
+        "| paced: each connection pings once a second for {PACED_SECONDS} s | {} requests, {:.0} req/s |",
+        plat.len(),
+        plat.len() as f64 / paced.as_secs_f64()
+    );
+    println!(
+        "| paced latency p50 / p99 / max | {:.2} / {:.2} / {:.2} ms |",
+        percentile(&plat, 0.50).as_secs_f64() * 1e3,
+        percentile(&plat, 0.99).as_secs_f64() * 1e3,
+        plat.last().copied().unwrap_or_default().as_secs_f64() * 1e3
     );
 }
 
