@@ -362,6 +362,7 @@ impl Hub {
     // ===== waking =====
 
     /// Makes the greenlet waiting on `token` ready; stale tokens are ignored.
+    #[inline]
     pub(crate) fn wake(&self, token: WakeToken) {
         self.wake_inner(token, false);
     }

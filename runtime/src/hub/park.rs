@@ -140,6 +140,7 @@ impl Hub {
 
     /// Moves the current greenlet to the back of the run queue and lets the
     /// others run.
+    #[inline]
     pub(crate) fn yield_now(&self) {
         let key = self.current.get();
         self.check_interrupts(key);
@@ -163,6 +164,7 @@ impl Hub {
     }
 
     /// Leaves the current greenlet until it is resumed.
+    #[inline]
     pub(super) fn suspend(&self, key: usize) -> Result<(), ()> {
         if key == MAIN {
             return self.run_until_main_ready();
