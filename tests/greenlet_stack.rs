@@ -18,6 +18,10 @@ fn in_child() -> bool {
 }
 
 #[inline(never)]
+#[allow(
+    unconditional_recursion,
+    reason = "it recurses until the stack overflows, on purpose"
+)]
 fn recurse(depth: u64, buf: &mut [u8; 512]) -> u64 {
     let mut local = [0u8; 512];
     local[(depth % 512) as usize] = buf[(depth % 512) as usize].wrapping_add(1);

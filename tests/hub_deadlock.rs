@@ -28,8 +28,11 @@ fn circular_waits_are_reported_not_hung() {
 }
 
 /// Sets up main -> A -> B -> A waits and returns A's handle.
-fn circular() -> (Rc<JoinHandle<()>>, Rc<RefCell<Option<Rc<JoinHandle<()>>>>>) {
-    let slot: Rc<RefCell<Option<Rc<JoinHandle<()>>>>> = Rc::default();
+/// Where a greenlet finds a handle stored after it was spawned.
+type Slot = Rc<RefCell<Option<Rc<JoinHandle<()>>>>>;
+
+fn circular() -> (Rc<JoinHandle<()>>, Slot) {
+    let slot: Slot = Rc::default();
     let s = slot.clone();
     let a = Rc::new(spawn(move || {
         let me = s.borrow().clone().expect("stored before A runs");
