@@ -3,6 +3,10 @@
 
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
+// Names the hook crate so the linker keeps it: an integration test that
+// never calls into it would otherwise run without the hooks.
+use sprout_monkey as _;
+
 use std::io;
 use std::net::{TcpListener, TcpStream};
 
