@@ -124,12 +124,24 @@ fn a_listener_bound_outside_greenlets_is_adopted() {
 #[test]
 fn a_managed_socket_still_blocks_on_another_thread() {
     let (client, server) = in_greenlet(pair);
+    let (waited_tx, waited_rx) = std::sync::mpsc::channel();
     let reader = std::thread::spawn(move || {
+        // Non-blocking in the kernel, yet a plain thread's read waits (a
+        // real poll) until its timeout, then until data arrives.
+        client
+            .set_read_timeout(Some(Duration::from_millis(30)))
+            .unwrap();
+        let start = Instant::now();
+        let err = (&client).read(&mut [0; 3]).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::WouldBlock);
+        assert!(start.elapsed() >= Duration::from_millis(30));
+        client.set_read_timeout(None).unwrap();
+        waited_tx.send(()).unwrap();
         let mut buf = [0; 3];
         (&client).read_exact(&mut buf).unwrap();
         buf
     });
-    std::thread::sleep(Duration::from_millis(20));
+    waited_rx.recv().unwrap();
     (&server).write_all(b"abc").unwrap();
     assert_eq!(&reader.join().unwrap(), b"abc");
 }
@@ -167,4 +179,28 @@ fn command_output_polls_two_pipes_cooperatively() {
     assert!(took >= Duration::from_millis(200));
     // Four 200 ms children overlap instead of taking 800 ms.
     assert!(took < Duration::from_millis(700), "{took:?}");
+}
+
+#[test]
+fn greenlets_of_another_thread_use_their_own_hub() {
+    let (client, server) = in_greenlet(pair);
+    let (parked_tx, parked_rx) = std::sync::mpsc::channel();
+    // `client` was made (and is managed) on this thread; a greenlet of
+    // another OS thread registers it with that thread's hub.
+    let other = std::thread::spawn(move || {
+        let reader = sprout_runtime::spawn(move || {
+            let mut buf = [0; 5];
+            (&client).read_exact(&mut buf).unwrap();
+            buf
+        });
+        // FIFO: one yield runs the reader until it parks (nothing was
+        // written yet: this thread waits for our signal below).
+        sprout_runtime::yield_now();
+        assert!(!reader.is_finished());
+        parked_tx.send(()).unwrap();
+        reader.join().unwrap()
+    });
+    parked_rx.recv().unwrap();
+    (&server).write_all(b"hello").unwrap();
+    assert_eq!(&other.join().unwrap(), b"hello");
 }
