@@ -154,8 +154,8 @@ pub(crate) fn io(
     if !entry.emulates_blocking() || nonblocking_call {
         return op();
     }
+    // The socket's timeout, read at the first wait (`None` until then).
     let mut deadline = None;
-    let mut first_wait = true;
     loop {
         let r = op();
         if r >= 0 {
@@ -165,11 +165,8 @@ pub(crate) fn io(
         if !sys::would_block(sys::errno()) {
             return r;
         }
-        if first_wait {
-            deadline = socket_deadline(fd, dir);
-            first_wait = false;
-        }
-        if let Err(e) = wait(ctx, fd, entry, dir, deadline) {
+        let d = *deadline.get_or_insert_with(|| socket_deadline(fd, dir));
+        if let Err(e) = wait(ctx, fd, entry, dir, d) {
             sys::set_errno(e);
             return -1;
         }
@@ -212,8 +209,8 @@ pub(crate) fn connect(ctx: &Ctx, fd: c_int, mut op: impl FnMut() -> sys::Ret) ->
     if !entry.emulates_blocking() {
         return op();
     }
+    // The socket's timeout, read at the first wait (`None` until then).
     let mut deadline = None;
-    let mut first_wait = true;
     loop {
         let r = op();
         if r >= 0 {
@@ -225,14 +222,11 @@ pub(crate) fn connect(ctx: &Ctx, fd: c_int, mut op: impl FnMut() -> sys::Ret) ->
         if e != libc::EINPROGRESS && !sys::would_block(e) {
             return r;
         }
-        if first_wait {
-            deadline = socket_deadline(fd, Dir::Write);
-            first_wait = false;
-        }
+        let d = *deadline.get_or_insert_with(|| socket_deadline(fd, Dir::Write));
         let waited = if ctx.active() {
-            wait(ctx, fd, entry, Dir::Write, deadline)
+            wait(ctx, fd, entry, Dir::Write, d)
         } else {
-            real_wait(fd, Dir::Write, deadline)
+            real_wait(fd, Dir::Write, d)
         };
         match waited {
             Ok(()) if e == libc::EINPROGRESS => {

@@ -26,7 +26,7 @@ use libc::{
 use crate::blocking::{self, Dir};
 use crate::context::Ctx;
 use crate::fd_table;
-use crate::lookup::{self, Hints};
+use crate::lookup::{self, Hints, Query};
 use crate::registry;
 use crate::sys;
 
@@ -758,7 +758,12 @@ pub(crate) unsafe extern "C" fn getaddrinfo(
     let node = unsafe { owned_cstr(node) };
     // SAFETY: getaddrinfo(3)'s contract: `service` null or NUL-terminated.
     let service = unsafe { owned_cstr(service) };
-    let (rc, list) = lookup::resolve(&ctx, node, service, hints);
+    let query = Query {
+        node,
+        service,
+        hints,
+    };
+    let (rc, list) = lookup::resolve(&ctx, query);
     if rc == 0 {
         // SAFETY: getaddrinfo(3)'s contract: `res` writable (checked
         // non-null above).

@@ -43,6 +43,29 @@ impl Hints {
     }
 }
 
+/// One `getaddrinfo` query, owned (it may outlive the hooked call).
+#[derive(Debug)]
+pub(crate) struct Query {
+    pub(crate) node: Option<CString>,
+    pub(crate) service: Option<CString>,
+    pub(crate) hints: Option<Hints>,
+}
+
+impl Query {
+    /// Runs libc's own `getaddrinfo` (blocking): code, list, `errno`.
+    fn run(&self) -> (c_int, AddrInfoList, c_int) {
+        let h = self.hints.map(Hints::to_addrinfo);
+        sys::resolve(self.node.as_deref(), self.service.as_deref(), h.as_ref())
+    }
+
+    /// Runs it right here and sets `errno` as `getaddrinfo` would.
+    fn run_inline(&self, ctx: &Ctx) -> (c_int, AddrInfoList) {
+        let (rc, list, err) = self.run();
+        finish(ctx, rc, err);
+        (rc, list)
+    }
+}
+
 /// A lookup in flight, shared with its pool thread.
 struct Job {
     done: OwnedFd,
@@ -51,33 +74,18 @@ struct Job {
 
 /// Resolves `node`/`service` off the hub. Returns `getaddrinfo`'s code and
 /// list; sets `errno` for `EAI_SYSTEM`.
-pub(crate) fn resolve(
-    ctx: &Ctx,
-    node: Option<CString>,
-    service: Option<CString>,
-    hints: Option<Hints>,
-) -> (c_int, AddrInfoList) {
-    let blocking = || {
-        let h = hints.map(Hints::to_addrinfo);
-        let (rc, list, err) = sys::resolve(node.as_deref(), service.as_deref(), h.as_ref());
-        (rc, list, err)
-    };
-    let numeric = hints.is_some_and(|h| h.flags & libc::AI_NUMERICHOST != 0);
+pub(crate) fn resolve(ctx: &Ctx, query: Query) -> (c_int, AddrInfoList) {
+    let numeric = query
+        .hints
+        .is_some_and(|h| h.flags & libc::AI_NUMERICHOST != 0);
     let efd = if numeric { -1 } else { sys::eventfd() };
     if efd < 0 {
         // No resolver involved, or no eventfd: resolve right here.
-        let (rc, list, err) = blocking();
-        finish(ctx, rc, err);
-        return (rc, list);
+        return query.run_inline(ctx);
     }
     let done = sys::owned_fd(efd as c_int);
-    let reg = match Registration::new(&mut SourceFd(&done.as_raw_fd())) {
-        Ok(r) => r,
-        Err(_) => {
-            let (rc, list, err) = blocking();
-            finish(ctx, rc, err);
-            return (rc, list);
-        }
+    let Ok(reg) = Registration::new(&mut SourceFd(&done.as_raw_fd())) else {
+        return query.run_inline(ctx);
     };
     let job = Arc::new(Job {
         done,
@@ -86,8 +94,7 @@ pub(crate) fn resolve(
     let remote = Arc::clone(&job);
     context::count(&context::LOOKUPS);
     drop(sprout_runtime::thread_pool::default_pool().spawn(move || {
-        let h = hints.map(Hints::to_addrinfo);
-        let out = sys::resolve(node.as_deref(), service.as_deref(), h.as_ref());
+        let out = query.run();
         *remote.result.lock().unwrap_or_else(|e| e.into_inner()) = Some(out);
         sys::eventfd_signal(remote.done.as_raw_fd());
     }));
