@@ -92,9 +92,11 @@
 //!   [`spawn_blocking`](sprout_runtime::spawn_blocking)); `poll` on them is
 //!   cooperative.
 //! - **`waitpid` and friends, futexes (`std::sync::Mutex`, `Condvar`,
-//!   channels, `JoinHandle::join` of OS threads), `syscall`, `splice` and
-//!   `sendfile`, `select`/`epoll_wait` of other event loops** still block
-//!   the OS thread.
+//!   channels, `JoinHandle::join` of OS threads), `syscall`,
+//!   `select`/`epoll_wait` of other event loops** still block the OS
+//!   thread. So do `splice` and `sendfile`, except that on a socket sprout
+//!   manages (non-blocking in the kernel) they return `EAGAIN` where a
+//!   blocking socket would wait (`std::io::copy` does not use them there).
 //! - **`cdylib`s and statically linked glibc programs.** Interposition
 //!   needs the executable to define the symbols; [`verify`] says when it
 //!   does not. `getaddrinfo` forwards through `dlsym(RTLD_NEXT)`, which a
@@ -112,8 +114,10 @@
 //! - A write may return a short count on a managed socket, as on any
 //!   non-blocking one; std's `write_all` and C libraries loop over that.
 //! - Hooks run before `main`, at exit and in signal handlers: outside a
-//!   greenlet, and whenever re-entered, they allocate nothing, lock
-//!   nothing and forward at once.
+//!   greenlet, and whenever re-entered, they forward at once, allocate
+//!   nothing and lock nothing. The fd hooks still keep the fd table right
+//!   there (atomic loads and stores), and `close` of a socket that this
+//!   thread's greenlets waited on removes it from the thread's hub.
 
 #![warn(missing_docs, clippy::print_stdout, clippy::print_stderr)]
 #![doc(test(attr(deny(warnings))))]

@@ -92,3 +92,30 @@ fn vectored_io() {
         assert_eq!(reader.join().unwrap(), (*b"abc", *b"defg"));
     });
 }
+
+#[test]
+fn io_copy_from_a_file_into_a_managed_socket() {
+    let path = std::env::temp_dir().join(format!("sprout-monkey-copy-{}", std::process::id()));
+    std::fs::write(&path, vec![7u8; 4 << 20]).unwrap();
+    let source = path.clone();
+    let (copied, received) = in_greenlet(move || {
+        let (mut client, server) = pair();
+        let reader = sprout_runtime::spawn(move || {
+            let mut buf = [0; 65536];
+            let mut total = 0;
+            loop {
+                match (&server).read(&mut buf).unwrap() {
+                    0 => break total,
+                    n => total += n,
+                }
+            }
+        });
+        let mut file = std::fs::File::open(&source).unwrap();
+        let copied = std::io::copy(&mut file, &mut client).unwrap();
+        drop(client);
+        (copied, reader.join().unwrap())
+    });
+    std::fs::remove_file(path).unwrap();
+    assert_eq!(copied, 4 << 20);
+    assert_eq!(received, 4 << 20);
+}
