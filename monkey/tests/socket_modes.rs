@@ -164,7 +164,7 @@ fn command_output_polls_two_pipes_cooperatively() {
         .map(|_| {
             sprout_runtime::spawn(|| {
                 std::process::Command::new("sh")
-                    .args(["-c", "sleep 0.2; echo out; echo err >&2"])
+                    .args(["-c", "sleep 0.3; echo out; echo err >&2"])
                     .output()
                     .unwrap()
             })
@@ -176,9 +176,9 @@ fn command_output_polls_two_pipes_cooperatively() {
         assert_eq!(out.stderr, b"err\n");
     }
     let took = start.elapsed();
-    assert!(took >= Duration::from_millis(200));
-    // Four 200 ms children overlap instead of taking 800 ms.
-    assert!(took < Duration::from_millis(700), "{took:?}");
+    assert!(took >= Duration::from_millis(300));
+    // Four 300 ms children overlap instead of taking 1.2 s.
+    assert!(took < Duration::from_millis(1000), "{took:?}");
 }
 
 #[test]
