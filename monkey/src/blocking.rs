@@ -12,6 +12,8 @@
 //! fail with `ECANCELED` or `ETIMEDOUT`, and the greenlet unwinds at its
 //! next ordinary blocking call, in Rust code.
 
+#![forbid(unsafe_code)]
+
 use std::io;
 use std::time::{Duration, Instant};
 

@@ -1,6 +1,8 @@
 //! Whether a hook call takes the cooperative path, the reentrancy guard, and
 //! the counters behind [`stats`](crate::stats).
 
+#![forbid(unsafe_code)]
+
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
 

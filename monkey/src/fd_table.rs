@@ -11,6 +11,8 @@
 //! Reading and writing it never allocates or locks, so the fd hooks keep it
 //! right on every path, inside greenlets or not.
 
+#![forbid(unsafe_code)]
+
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use libc::c_int;

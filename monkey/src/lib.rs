@@ -120,6 +120,8 @@
 //!   thread's greenlets waited on removes it from the thread's hub.
 
 #![warn(missing_docs, clippy::print_stdout, clippy::print_stderr)]
+// Unsafe code lives in `hooks` (the C symbols) and `sys` (raw system calls)
+// only; every other module forbids it.
 #![doc(test(attr(deny(warnings))))]
 
 #[cfg(not(all(

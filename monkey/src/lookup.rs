@@ -8,6 +8,8 @@
 //! `EAI_SYSTEM` with `errno` `ECANCELED` (or `ETIMEDOUT`); the lookup
 //! finishes on its pool thread and its result is freed there.
 
+#![forbid(unsafe_code)]
+
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::{Arc, Mutex};

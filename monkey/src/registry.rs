@@ -7,6 +7,8 @@
 //! generation it was made for; a mismatch means the number was closed and
 //! reused, and the stale registration is dropped.
 
+#![forbid(unsafe_code)]
+
 use std::cell::{Cell, RefCell};
 use std::io;
 use std::rc::Rc;

@@ -1,5 +1,7 @@
 //! [`verify`]: proof that the hooks are in effect in this program.
 
+#![forbid(unsafe_code)]
+
 use std::fmt;
 use std::io::{Read, Write};
 use std::os::fd::AsRawFd;
