@@ -26,6 +26,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use sprout::net::{StreamServer, TcpStream};
+use sprout_bench::rss_kib;
 
 /// Source addresses for client sockets: each gives ~28k ephemeral ports.
 const SOURCES: u8 = 8;
@@ -55,17 +56,6 @@ fn raise_fd_limit(want: u64) -> u64 {
         return lim.rlim_max;
     }
     want
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
-        })
-        .unwrap_or(0)
 }
 
 fn echo(mut conn: TcpStream, _peer: SocketAddr) {
@@ -141,7 +131,7 @@ fn client(n: usize, server_prefix: &str) {
         .and_then(|p| p.parse().ok())
         .expect("port");
     let dst = SocketAddr::from(([127, 0, 0, 1], port));
-    let rss_before = rss_kib(pid);
+    let rss_before = rss_kib(Some(pid));
 
     // Connect everything.
     let t = Instant::now();
@@ -160,10 +150,10 @@ fn client(n: usize, server_prefix: &str) {
     let held = conns.len();
     // Let the server accept and start a greenlet for each.
     sprout::sleep(Duration::from_millis(500));
-    let mut rss_idle = rss_kib(pid);
+    let mut rss_idle = rss_kib(Some(pid));
     for _ in 0..20 {
         sprout::sleep(Duration::from_millis(100));
-        let r = rss_kib(pid);
+        let r = rss_kib(Some(pid));
         if r == rss_idle {
             break;
         }

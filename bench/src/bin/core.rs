@@ -17,20 +17,9 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use corosensei::{Coroutine, CoroutineResult};
+use sprout_bench::{median, per_op};
 
 const RUNS: usize = 7;
-
-/// Median of `RUNS` measurements of `f`, each returning ns per operation.
-fn median(mut f: impl FnMut() -> f64) -> f64 {
-    let _warm = f();
-    let mut v: Vec<f64> = (0..RUNS).map(|_| f()).collect();
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[RUNS / 2]
-}
-
-fn per_op(start: Instant, ops: u64) -> f64 {
-    start.elapsed().as_nanos() as f64 / ops as f64
-}
 
 // ===== switch round trip =====
 
@@ -197,11 +186,14 @@ fn main() {
     // `core sprout-yield` / `core sprout-spawn` run one case alone, for a profiler.
     match std::env::args().nth(1).as_deref() {
         Some("sprout-yield") => {
-            println!("{:.1} ns/yield", median(sprout_yield));
+            println!("{:.1} ns/yield", median(RUNS, sprout_yield));
             return;
         }
         Some("sprout-spawn") => {
-            println!("{:.1} ns/spawn+join (batch)", median(sprout_spawn_batch));
+            println!(
+                "{:.1} ns/spawn+join (batch)",
+                median(RUNS, sprout_spawn_batch)
+            );
             return;
         }
         _ => {}
@@ -211,17 +203,17 @@ fn main() {
         .build()
         .expect("tokio runtime");
 
-    let raw = median(raw_corosensei);
-    let sprout_y = median(sprout_yield);
-    let may_y = median(may_yield);
-    let tokio_y = median(|| tokio_yield(&rt));
+    let raw = median(RUNS, raw_corosensei);
+    let sprout_y = median(RUNS, sprout_yield);
+    let may_y = median(RUNS, may_yield);
+    let tokio_y = median(RUNS, || tokio_yield(&rt));
 
-    let sprout_sj = median(sprout_spawn_join);
-    let may_sj = median(may_spawn_join);
-    let tokio_sj = median(|| tokio_spawn_join(&rt));
-    let sprout_sb = median(sprout_spawn_batch);
-    let may_sb = median(may_spawn_batch);
-    let tokio_sb = median(|| tokio_spawn_batch(&rt));
+    let sprout_sj = median(RUNS, sprout_spawn_join);
+    let may_sj = median(RUNS, may_spawn_join);
+    let tokio_sj = median(RUNS, || tokio_spawn_join(&rt));
+    let sprout_sb = median(RUNS, sprout_spawn_batch);
+    let may_sb = median(RUNS, may_spawn_batch);
+    let tokio_sb = median(RUNS, || tokio_spawn_batch(&rt));
 
     println!("Medians of {RUNS} runs; ratio = time relative to sprout (lower is faster).\n");
     println!("### Switch: one yield between two green threads through the scheduler\n");

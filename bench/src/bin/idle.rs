@@ -19,24 +19,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use sprout_bench::rss_kib;
+
 const SIZES: [usize; 3] = [10_000, 100_000, 1_000_000];
 const IMPLS: [&str; 4] = ["sprout", "may", "tokio", "gevent"];
-
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
-        })
-        .unwrap_or(0)
-}
 
 /// Prints `ok <ns per spawn> <KiB per task>` for one case.
 fn report(n: usize, before: u64, start: Instant) {
     let elapsed = start.elapsed();
-    let after = rss_kib();
+    let after = rss_kib(None);
     println!(
         "ok {:.0} {:.2}",
         elapsed.as_nanos() as f64 / n as f64,
@@ -46,7 +37,7 @@ fn report(n: usize, before: u64, start: Instant) {
 
 fn worker_sprout(n: usize) {
     let event = Rc::new(sprout::sync::Event::new());
-    let before = rss_kib();
+    let before = rss_kib(None);
     let start = Instant::now();
     let handles: Vec<_> = (0..n)
         .map(|_| {
@@ -70,7 +61,7 @@ fn worker_may(n: usize) {
     may::config().set_workers(1);
     let flag = Arc::new(may::sync::SyncFlag::new());
     let started = Arc::new(AtomicUsize::new(0));
-    let before = rss_kib();
+    let before = rss_kib(None);
     let start = Instant::now();
     let mut handles = Vec::with_capacity(n);
     for _ in 0..n {
@@ -119,7 +110,7 @@ fn worker_tokio(n: usize) {
     rt.block_on(async move {
         let notify = Arc::new(tokio::sync::Notify::new());
         let started = Arc::new(AtomicUsize::new(0));
-        let before = rss_kib();
+        let before = rss_kib(None);
         let start = Instant::now();
         let handles: Vec<_> = (0..n)
             .map(|_| {

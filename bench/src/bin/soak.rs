@@ -28,6 +28,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use sprout::net::{StreamServer, TcpStream};
+use sprout_bench::{open_fds, rss_kib};
 
 /// Per-connection memory is one fixed buffer: a peer that never reads
 /// blocks its own greenlet in `write_all`, never grows the server.
@@ -116,23 +117,6 @@ fn check(got: &[u8], want: &[u8], c: &Counters) {
     }
 }
 
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd")
-        .map(|d| d.count())
-        .unwrap_or(0)
-}
-
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
-        })
-        .unwrap_or(0)
-}
-
 fn main() {
     let mut args = std::env::args().skip(1);
     let seconds: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(60);
@@ -160,7 +144,7 @@ fn main() {
                 samples.borrow_mut().push((
                     start.elapsed().as_secs(),
                     open_fds(),
-                    rss_kib(),
+                    rss_kib(None),
                     s2.connection_count(),
                 ));
             }
