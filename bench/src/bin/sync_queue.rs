@@ -21,20 +21,9 @@ use std::time::Instant;
 
 use sprout::pool::{Group, Pool};
 use sprout::queue::{Channel, Queue};
+use sprout_bench::{median, per_op};
 
 const RUNS: usize = 7;
-
-/// Median of `RUNS` measurements of `f`, each returning ns per operation.
-fn median(mut f: impl FnMut() -> f64) -> f64 {
-    let _warm = f();
-    let mut v: Vec<f64> = (0..RUNS).map(|_| f()).collect();
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[RUNS / 2]
-}
-
-fn per_op(start: Instant, ops: u64) -> f64 {
-    start.elapsed().as_nanos() as f64 / ops as f64
-}
 
 // ===== round trip: A puts to B, B puts back to A =====
 
@@ -225,16 +214,16 @@ fn main() {
         .build()
         .expect("tokio runtime");
 
-    let sq = median(sprout_queue_round_trip);
-    let sc = median(sprout_channel_round_trip);
-    let mq = median(may_round_trip);
-    let tu = median(|| tokio_round_trip(&rt, false));
-    let tb = median(|| tokio_round_trip(&rt, true));
+    let sq = median(RUNS, sprout_queue_round_trip);
+    let sc = median(RUNS, sprout_channel_round_trip);
+    let mq = median(RUNS, may_round_trip);
+    let tu = median(RUNS, || tokio_round_trip(&rt, false));
+    let tb = median(RUNS, || tokio_round_trip(&rt, true));
 
-    let sp = median(sprout_pool_map);
-    let sg = median(sprout_group_map);
-    let mw = median(may_windowed_map);
-    let tw = median(|| tokio_windowed_map(&rt));
+    let sp = median(RUNS, sprout_pool_map);
+    let sg = median(RUNS, sprout_group_map);
+    let mw = median(RUNS, may_windowed_map);
+    let tw = median(RUNS, || tokio_windowed_map(&rt));
 
     println!(
         "Medians of {RUNS} runs; ratio = time relative to sprout's first row (lower is faster).\n"
