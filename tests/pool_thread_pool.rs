@@ -55,17 +55,20 @@ fn threads_start_lazily_and_stay_bounded() {
     assert_eq!(pool.max_threads(), 2);
     let running = Arc::new(AtomicUsize::new(0));
     let peak = Arc::new(AtomicUsize::new(0));
-    let results = pool.map(0..8u32, {
-        let running = Arc::clone(&running);
-        let peak = Arc::clone(&peak);
-        move |i| {
-            let now = running.fetch_add(1, Ordering::SeqCst) + 1;
-            peak.fetch_max(now, Ordering::SeqCst);
-            std::thread::sleep(Duration::from_millis(5));
-            running.fetch_sub(1, Ordering::SeqCst);
-            i * 10
-        }
-    });
+    let results = pool.map(
+        {
+            let running = Arc::clone(&running);
+            let peak = Arc::clone(&peak);
+            move |i: u32| {
+                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                peak.fetch_max(now, Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(5));
+                running.fetch_sub(1, Ordering::SeqCst);
+                i * 10
+            }
+        },
+        0..8,
+    );
     let values: Vec<u32> = results.into_iter().map(Result::unwrap).collect();
     assert_eq!(values, [0, 10, 20, 30, 40, 50, 60, 70]);
     assert!(
@@ -78,10 +81,13 @@ fn threads_start_lazily_and_stay_bounded() {
 #[test]
 fn map_reports_each_panic_in_place() {
     let pool = ThreadPool::new(3);
-    let results = pool.map([1, 0, 2], |x: i32| {
-        assert!(x != 0, "zero");
-        10 / x
-    });
+    let results = pool.map(
+        |x: i32| {
+            assert!(x != 0, "zero");
+            10 / x
+        },
+        [1, 0, 2],
+    );
     assert_eq!(*results[0].as_ref().unwrap(), 10);
     assert!(results[1].as_ref().unwrap_err().is_panic());
     assert_eq!(*results[2].as_ref().unwrap(), 5);
@@ -183,7 +189,7 @@ fn a_pool_can_be_shared_between_hubs() {
 #[test]
 fn dropping_an_idle_pool_joins_its_threads() {
     let pool = ThreadPool::new(2);
-    pool.map(0..4, |x: i32| x);
+    pool.map(|x: i32| x, 0..4);
     let start = Instant::now();
     drop(pool);
     // Idle threads wake and exit at once, not after their idle timeout.

@@ -41,7 +41,7 @@ type Job = Box<dyn FnOnce() + Send + 'static>;
 ///
 /// let pool = ThreadPool::new(4);
 /// let squares: Vec<u64> = pool
-///     .map(1..=5u64, |x| x * x)
+///     .map(|x: u64| x * x, 1..=5)
 ///     .into_iter()
 ///     .map(Result::unwrap)
 ///     .collect();
@@ -178,8 +178,9 @@ impl ThreadPool {
     /// the results in the order of `items`. Blocks the current greenlet until
     /// every item is done; other greenlets run meanwhile.
     ///
-    /// Each result is `Err` if `f` panicked on that item.
-    pub fn map<I, F, T>(&self, items: I, f: F) -> Vec<Result<T, JoinError>>
+    /// Each result is `Err` if `f` panicked on that item. The argument order
+    /// is gevent's `map(func, iterable)`, as for [`Pool::map`](crate::pool::Pool::map).
+    pub fn map<F, I, T>(&self, f: F, items: I) -> Vec<Result<T, JoinError>>
     where
         I: IntoIterator,
         I::Item: Send + 'static,
