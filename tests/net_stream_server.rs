@@ -406,3 +406,29 @@ fn dropping_the_server_closes_the_listener_but_not_the_connections() {
     // The running handler still serves its connection.
     assert_eq!(round_trip(&mut client, "after"), "AFTER");
 }
+
+#[test]
+fn handlers_spawned_into_a_full_pool_pause_accepting() {
+    let pool = Rc::new(sprout::pool::Pool::new(2));
+    let server = StreamServer::bind(any_local_address(), util::upper_echo).unwrap();
+    server.set_pool(Rc::clone(&pool));
+    server.start().unwrap();
+    let addr = server.local_addr().unwrap();
+    let mut a = TcpStream::connect(addr).unwrap();
+    let mut b = TcpStream::connect(addr).unwrap();
+    assert_eq!(round_trip(&mut a, "a"), "A");
+    assert_eq!(round_trip(&mut b, "b"), "B");
+    assert_eq!((pool.len(), pool.free_count()), (2, 0));
+    let mut c = TcpStream::connect(addr).unwrap();
+    c.write_all(b"c").unwrap();
+    c.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+    assert_timed_out(c.read(&mut [0; 1]));
+    drop(a);
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut reply = [0; 1];
+    c.read_exact(&mut reply).unwrap();
+    assert_eq!(&reply, b"C");
+    drop((b, c));
+    server.stop(Duration::from_secs(5));
+    assert_eq!(pool.len(), 0);
+}

@@ -12,6 +12,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use sprout_runtime::io::{RemoteWake, park_remote};
+use sprout_runtime::pool::Pool;
 use sprout_runtime::{Builder, JoinHandle};
 
 use crate::addr::{ToSocketAddrs, each_addr};
@@ -66,9 +67,9 @@ type Handler = dyn Fn(TcpStream, SocketAddr);
 ///
 /// - The accept loop takes every queued connection on each wake-up (up to
 ///   100 in a row, then it lets the handlers run).
-/// - With [`set_max_connections`](Self::set_max_connections), accepting
-///   pauses while that many handlers run; new connections wait in the
-///   kernel's queue.
+/// - With [`set_max_connections`](Self::set_max_connections), or with the
+///   handlers spawned into a full [`Pool`] ([`set_pool`](Self::set_pool)),
+///   accepting pauses; new connections wait in the kernel's queue.
 /// - Accept errors never stop the server. Running out of descriptors
 ///   (`EMFILE`, `ENFILE`) or memory is logged (`log::warn!`) and the loop
 ///   sleeps, 5 ms at first and doubling up to 500 ms, while the existing
@@ -102,6 +103,7 @@ struct Inner {
     addr: SocketAddr,
     handler: Rc<Handler>,
     max_connections: Cell<Option<usize>>,
+    pool: RefCell<Option<Rc<Pool>>>,
     state: Cell<State>,
     accept_loop: RefCell<Option<JoinHandle<()>>>,
     /// Running handler greenlets by connection number.
@@ -132,6 +134,7 @@ impl StreamServer {
                 addr,
                 handler: Rc::new(handler),
                 max_connections: Cell::new(None),
+                pool: RefCell::new(None),
                 state: Cell::new(State::Ready),
                 accept_loop: RefCell::new(None),
                 handlers: RefCell::new(HashMap::new()),
@@ -181,6 +184,29 @@ impl StreamServer {
         );
         self.inner.max_connections.set(limit);
         self.inner.handler_done.notify_all();
+    }
+
+    /// Spawns the handlers into `pool` (gevent's `StreamServer(...,
+    /// spawn=pool)`): accepting pauses while the pool is full, and the
+    /// pool's `len`, `free_count`, `join` and `kill` see the handlers. Set it
+    /// before [`start`](Self::start).
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    /// use sprout_net::StreamServer;
+    /// use sprout_runtime::pool::Pool;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let pool = Rc::new(Pool::new(100));
+    /// let server = StreamServer::bind("127.0.0.1:0", |_conn, _peer| {})?;
+    /// server.set_pool(Rc::clone(&pool));
+    /// server.start()?;
+    /// assert_eq!(pool.free_count(), 100);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn set_pool(&self, pool: Rc<Pool>) {
+        *self.inner.pool.borrow_mut() = Some(pool);
     }
 
     /// The connection limit.
@@ -474,12 +500,18 @@ fn spawn_handler(inner: &Rc<Inner>, stream: TcpStream, peer: SocketAddr) {
         key,
     };
     let handler = Rc::clone(&inner.handler);
-    let spawned = Builder::new()
-        .name(format!("StreamServer handler {peer}"))
-        .spawn(move || {
-            let _guard = guard;
-            handler(stream, peer);
-        });
+    let body = move || {
+        let _guard = guard;
+        handler(stream, peer);
+    };
+    let pool = inner.pool.borrow().clone();
+    let spawned = match pool {
+        // Blocks while the pool is full: accepting pauses.
+        Some(pool) => Ok(pool.spawn(body)),
+        None => Builder::new()
+            .name(format!("StreamServer handler {peer}"))
+            .spawn(body),
+    };
     match spawned {
         Ok(handle) => {
             if !handle.is_finished() {
