@@ -115,3 +115,17 @@ fn debug_shows_the_address() {
     let s = format!("{listener:?}");
     assert!(s.contains("127.0.0.1"), "{s}");
 }
+
+#[test]
+fn std_imports_switch_over_unchanged() {
+    // The same `use` line as with std::net, with only the crate swapped.
+    use sprout::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    let client = spawn(move || TcpStream::connect(addr).unwrap());
+    let (conn, _) = listener.accept().unwrap();
+    conn.shutdown(Shutdown::Both).unwrap();
+    let mut buf = Vec::new();
+    client.join().unwrap().read_to_end(&mut buf).unwrap();
+    assert!(buf.is_empty());
+}

@@ -92,4 +92,10 @@ pub use addr::{LookupHost, ToSocketAddrs, lookup_host};
 pub use server::{StreamServer, Workers, WorkersStopper};
 pub use tcp::{Incoming, TcpListener, TcpStream};
 pub use udp::UdpSocket;
+
+/// std's plain address and option types, re-exported so that replacing
+/// `std::net` with `sprout::net` in a `use` line is the whole migration.
+pub use std::net::{
+    AddrParseError, IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, SocketAddrV4, SocketAddrV6,
+};
 pub use unix::{UnixDatagram, UnixListener, UnixStream};
