@@ -34,10 +34,20 @@ pub(crate) fn assert_elapsed_between(start: Instant, lo: Duration, hi: Duration)
 /// Runs `f` in a child process (this test binary re-executed with only
 /// `test_name`), returning its exit status and stderr.
 pub(crate) fn run_in_child(test_name: &str, env: &str) -> (std::process::ExitStatus, String) {
+    run_in_child_with(test_name, env, &[])
+}
+
+/// Like [`run_in_child`], with extra environment variables for the child.
+pub(crate) fn run_in_child_with(
+    test_name: &str,
+    env: &str,
+    extra: &[(&str, &str)],
+) -> (std::process::ExitStatus, String) {
     let exe = std::env::current_exe().expect("test binary path");
     let out = std::process::Command::new(exe)
         .args([test_name, "--exact", "--nocapture", "--test-threads=1"])
         .env(env, "1")
+        .envs(extra.iter().copied())
         .output()
         .expect("spawn child test process");
     (

@@ -114,6 +114,13 @@ unsafe fn unmap(addr: usize, len: usize) {
     unsafe { libc::munmap(addr as *mut libc::c_void, len) };
 }
 
+/// `SPROUT_GUARD_PAGES=mprotect` makes every guard page an `mprotect`, as
+/// on kernels before 6.13 (two mappings per stack); for testing how sprout
+/// behaves there.
+fn forced_mprotect() -> bool {
+    std::env::var_os("SPROUT_GUARD_PAGES").is_some_and(|v| v == "mprotect")
+}
+
 /// Turns the `guard` bytes at `addr` into a guard region.
 ///
 /// # Safety
@@ -121,6 +128,9 @@ unsafe fn unmap(addr: usize, len: usize) {
 /// The range must lie in a mapping made by [`map`] and hold no live data.
 unsafe fn install_guard(addr: usize, guard: usize) -> io::Result<()> {
     let p = addr as *mut libc::c_void;
+    if GUARD_MODE.load(Ordering::Relaxed) == GUARD_UNKNOWN && forced_mprotect() {
+        GUARD_MODE.store(GUARD_MPROTECT, Ordering::Relaxed);
+    }
     if GUARD_MODE.load(Ordering::Relaxed) != GUARD_MPROTECT {
         // SAFETY: guaranteed by the caller.
         let rc = unsafe { libc::madvise(p, guard, MADV_GUARD_INSTALL) };
