@@ -432,3 +432,47 @@ fn handlers_spawned_into_a_full_pool_pause_accepting() {
     server.stop(Duration::from_secs(5));
     assert_eq!(pool.len(), 0);
 }
+
+#[test]
+fn stop_called_from_a_handler_stops_the_others_and_carries_on() {
+    use std::cell::OnceCell;
+    use std::rc::Weak;
+    let me: Rc<OnceCell<Weak<StreamServer>>> = Rc::new(OnceCell::new());
+    let handler_me = Rc::clone(&me);
+    let server = Rc::new(
+        StreamServer::bind(any_local_address(), move |mut conn: TcpStream, _| {
+            let mut cmd = [0; 4];
+            if conn.read_exact(&mut cmd).is_err() {
+                return;
+            }
+            if &cmd == b"stop" {
+                let server = handler_me
+                    .get()
+                    .and_then(Weak::upgrade)
+                    .expect("server alive");
+                server.stop(Duration::from_millis(50));
+                // Still running after stop returned: report it.
+                conn.write_all(b"stopped").unwrap();
+            }
+        })
+        .unwrap(),
+    );
+    me.set(Rc::downgrade(&server)).unwrap();
+    server.start().unwrap();
+    let addr = server.local_addr().unwrap();
+    let mut silent = TcpStream::connect(addr).unwrap();
+    let mut boss = TcpStream::connect(addr).unwrap();
+    while server.connection_count() < 2 {
+        sprout::sleep(Duration::from_millis(1));
+    }
+    boss.write_all(b"stop").unwrap();
+    let mut reply = String::new();
+    boss.read_to_string(&mut reply).unwrap();
+    assert_eq!(reply, "stopped");
+    // The silent client's handler was killed: its connection is closed.
+    let mut rest = Vec::new();
+    silent.read_to_end(&mut rest).unwrap();
+    assert!(rest.is_empty());
+    assert!(!server.is_serving());
+    assert!(TcpStream::connect(addr).is_err());
+}
