@@ -77,10 +77,6 @@ impl<T: AsRawFd> IoSource<T> {
     /// and the clear (both run on this thread), and a connection that fails
     /// later raises a new error/hang-up edge.
     ///
-    /// Reads do not get the same shortcut: a short read can come from the
-    /// same edge that also reported end of file, and the registration does
-    /// not remember "read closed" separately, so clearing would lose the
-    /// end of file.
     pub(crate) fn write_stream(
         &self,
         len: usize,
@@ -89,6 +85,24 @@ impl<T: AsRawFd> IoSource<T> {
         let n = self.write_with(op)?;
         if n > 0 && n < len {
             self.registration.clear_writable();
+        }
+        Ok(n)
+    }
+
+    /// `read_with` for a byte stream read into `len` bytes of buffer: a
+    /// short read means the receive buffer was drained, so read readiness
+    /// is cleared and the next read waits for the next edge instead of
+    /// spending a system call to learn `WouldBlock` (tokio does the same).
+    /// An end of file or error seen by the hub keeps readiness set (the
+    /// registration remembers it), so none is lost.
+    pub(crate) fn read_stream(
+        &self,
+        len: usize,
+        op: impl FnMut(&T) -> io::Result<usize>,
+    ) -> io::Result<usize> {
+        let n = self.read_with(op)?;
+        if n > 0 && n < len && !self.nonblocking.get() {
+            self.registration.clear_readable();
         }
         Ok(n)
     }

@@ -204,7 +204,8 @@ impl UnixStream {
     }
 
     fn do_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.source.read_with(|mut s| s.read(buf))
+        let len = buf.len();
+        self.source.read_stream(len, |mut s| s.read(buf))
     }
 
     fn do_read_vectored(&self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {

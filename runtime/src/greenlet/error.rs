@@ -2,6 +2,7 @@
 
 use std::any::Any;
 use std::fmt;
+use std::sync::Mutex;
 
 /// Returned by [`JoinHandle::join`](crate::JoinHandle::join) when the
 /// greenlet did not return normally: it was killed, or it panicked.
@@ -11,7 +12,13 @@ pub struct JoinError {
 
 enum Repr {
     Killed,
-    Panicked(Box<dyn Any + Send + 'static>),
+    /// The message is read out of the payload up front, and the payload is
+    /// kept behind a mutex, so `JoinError` is `Sync` (and fits in an
+    /// `io::Error`) although panic payloads are only `Send`.
+    Panicked {
+        message: Option<String>,
+        payload: Mutex<Box<dyn Any + Send + 'static>>,
+    },
 }
 
 impl JoinError {
@@ -30,8 +37,15 @@ impl JoinError {
     }
 
     pub(crate) fn panicked(payload: Box<dyn Any + Send + 'static>) -> Self {
+        let message = payload
+            .downcast_ref::<&'static str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned());
         JoinError {
-            repr: Repr::Panicked(payload),
+            repr: Repr::Panicked {
+                message,
+                payload: Mutex::new(payload),
+            },
         }
     }
 
@@ -43,7 +57,7 @@ impl JoinError {
 
     /// The greenlet panicked.
     pub fn is_panic(&self) -> bool {
-        matches!(self.repr, Repr::Panicked(_))
+        matches!(self.repr, Repr::Panicked { .. })
     }
 
     /// The panic payload, to re-raise with `std::panic::resume_unwind`.
@@ -60,7 +74,9 @@ impl JoinError {
     /// The panic payload, or the error back if the greenlet was killed.
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
         match self.repr {
-            Repr::Panicked(p) => Ok(p),
+            Repr::Panicked { payload, .. } => {
+                Ok(payload.into_inner().unwrap_or_else(|e| e.into_inner()))
+            }
             Repr::Killed => Err(self),
         }
     }
@@ -68,10 +84,7 @@ impl JoinError {
     /// The panic message, when the payload is a string.
     pub fn panic_message(&self) -> Option<&str> {
         match &self.repr {
-            Repr::Panicked(p) => p
-                .downcast_ref::<&'static str>()
-                .copied()
-                .or_else(|| p.downcast_ref::<String>().map(String::as_str)),
+            Repr::Panicked { message, .. } => message.as_deref(),
             Repr::Killed => None,
         }
     }
@@ -81,7 +94,7 @@ impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.repr {
             Repr::Killed => f.write_str("JoinError::Killed"),
-            Repr::Panicked(_) => match self.panic_message() {
+            Repr::Panicked { .. } => match self.panic_message() {
                 Some(m) => write!(f, "JoinError::Panicked({m:?})"),
                 None => f.write_str("JoinError::Panicked(..)"),
             },
@@ -93,7 +106,7 @@ impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.repr {
             Repr::Killed => f.write_str("greenlet was killed"),
-            Repr::Panicked(_) => match self.panic_message() {
+            Repr::Panicked { .. } => match self.panic_message() {
                 Some(m) => write!(f, "greenlet panicked: {m}"),
                 None => f.write_str("greenlet panicked"),
             },
@@ -119,5 +132,13 @@ mod tests {
         let s = JoinError::panicked(Box::new(String::from("owned")));
         assert_eq!(s.panic_message(), Some("owned"));
         assert!(k.try_into_panic().is_err());
+        // Fits in an io::Error (needs Send + Sync).
+        let io = std::io::Error::other(JoinError::panicked(Box::new("in io")));
+        assert_eq!(io.to_string(), "greenlet panicked: in io");
+        let payload = s.into_panic();
+        assert_eq!(
+            payload.downcast_ref::<String>().map(String::as_str),
+            Some("owned")
+        );
     }
 }

@@ -197,6 +197,8 @@ pub(crate) struct Hub {
     pub(crate) strict: Strict,
     pub(crate) stats: Stats,
     pid: u32,
+    /// `run::FORKS` when the hub was made; a change means we are a child.
+    forks_at_creation: u64,
 }
 
 impl fmt::Debug for Hub {
@@ -219,6 +221,7 @@ fn env_stack_size() -> usize {
 impl Hub {
     pub(crate) fn new() -> io::Result<Hub> {
         overflow::install();
+        run::watch_forks();
         let monitor = Monitor::from_env();
         let mut entries = Slab::with_capacity(64);
         let main_key = entries.insert(Entry::main(1));
@@ -240,6 +243,7 @@ impl Hub {
             strict: Strict::from_env(),
             stats: Stats::default(),
             pid: std::process::id(),
+            forks_at_creation: run::FORKS.load(std::sync::atomic::Ordering::Relaxed),
         })
     }
 

@@ -1,6 +1,8 @@
 //! The loop: running ready greenlets, polling for I/O, firing timers, and
 //! tearing the hub down at thread exit.
 
+use std::sync::Once;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use corosensei::{Coroutine, CoroutineResult};
@@ -11,6 +13,24 @@ use super::{
     with_hub,
 };
 use crate::greenlet::overflow;
+
+/// Forks this process has gone through (counted in the child).
+pub(super) static FORKS: AtomicU64 = AtomicU64::new(0);
+
+extern "C" fn count_fork_in_child() {
+    FORKS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Registers the fork counter once per process.
+pub(super) fn watch_forks() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: registers a plain function with no preconditions; it only
+        // touches an atomic, which is async-signal-safe as pthread_atfork
+        // child handlers must be.
+        unsafe { libc::pthread_atfork(None, None, Some(count_fork_in_child)) };
+    });
+}
 
 /// What a popped run-queue item turned out to be.
 enum Next {
@@ -88,8 +108,11 @@ impl Hub {
         Ok(())
     }
 
+    /// Refuses to run a hub in a forked child: the child shares the
+    /// parent's epoll set. One atomic load per turn; `getpid` only after a
+    /// fork happened.
     pub(super) fn check_fork(&self) {
-        if std::process::id() != self.pid {
+        if FORKS.load(Ordering::Relaxed) != self.forks_at_creation {
             panic!(
                 "sprout: this hub was created by process {} and is being used after fork() in \
                  process {}; the child shares the parent's epoll set, so it cannot run the \

@@ -22,6 +22,12 @@ pub(crate) struct SourceState {
     pub(crate) generation: u32,
     pub(crate) readable: bool,
     pub(crate) writable: bool,
+    /// The peer closed its write side (or the socket failed): reads will
+    /// never block again, so read readiness stays set once this is seen.
+    pub(crate) read_closed: bool,
+    /// The socket can no longer be written (or failed): write readiness
+    /// stays set.
+    pub(crate) write_closed: bool,
     pub(crate) read_waiters: Vec<WakeToken>,
     pub(crate) write_waiters: Vec<WakeToken>,
 }
@@ -215,11 +221,17 @@ impl Driver {
             if s.generation != generation {
                 continue;
             }
-            if event.is_readable() || event.is_read_closed() || event.is_error() {
+            if event.is_read_closed() || event.is_error() {
+                s.read_closed = true;
+            }
+            if event.is_write_closed() || event.is_error() {
+                s.write_closed = true;
+            }
+            if event.is_readable() || s.read_closed {
                 s.readable = true;
                 to_wake.append(&mut s.read_waiters);
             }
-            if event.is_writable() || event.is_write_closed() || event.is_error() {
+            if event.is_writable() || s.write_closed {
                 s.writable = true;
                 to_wake.append(&mut s.write_waiters);
             }

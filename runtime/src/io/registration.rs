@@ -57,7 +57,8 @@ impl Registration {
     /// Removes `source` from the poller. Call it before closing the source;
     /// dropping the `Registration` afterwards wakes any remaining waiters.
     pub fn deregister<S: mio::event::Source + ?Sized>(&self, source: &mut S) {
-        with_hub(|hub| hub.driver.deregister(source));
+        // Never creates a hub: during thread teardown there may be none.
+        crate::hub::try_with_hub(|hub| hub.driver.deregister(source));
     }
 
     /// Runs `op` until it does not return `WouldBlock`, waiting for read
@@ -147,8 +148,11 @@ impl Registration {
         self.wait_mode(Direction::Write, deadline, true)
     }
 
-    /// Forgets cached read readiness (after a `WouldBlock` from an operation
-    /// made outside `read_with`).
+    /// Forgets cached read readiness: after a `WouldBlock` from an operation
+    /// made outside `read_with`, or after a short read from a byte stream
+    /// (the socket's buffer was drained, so the next read can wait for the
+    /// next edge without spending a system call). Once the peer closed its
+    /// side or the socket failed, readiness stays set: reads return at once.
     pub fn clear_readable(&self) {
         self.clear(Direction::Read);
     }
@@ -171,10 +175,13 @@ impl Registration {
 
     fn clear(&self, dir: Direction) {
         with_hub(|hub| {
+            // Readiness after end of file or an error is sticky: the next
+            // operation returns at once, so it must not wait for an edge
+            // that will never come.
             hub.driver
                 .with_source(self.key, self.generation, |s| match dir {
-                    Direction::Read => s.readable = false,
-                    Direction::Write => s.writable = false,
+                    Direction::Read => s.readable = s.read_closed,
+                    Direction::Write => s.writable = s.write_closed,
                 })
         });
     }
