@@ -604,6 +604,8 @@ fn run(quick: bool) -> io::Result<()> {
          requests/s."
     );
     println!();
+    // (connections, server, requests/s) of the ping-pong runs, for the plot.
+    let mut curve: Vec<(usize, &str, f64)> = Vec::new();
     for (name, args) in &scenarios {
         // (server, requests/s, p50 ns, p99 ns, peak RSS KiB) per repetition;
         // implementations interleaved so that machine noise hits all alike.
@@ -649,6 +651,11 @@ fn run(quick: bool) -> io::Result<()> {
                 (mid.0, mid.1, mid.2, mid.3, peak, cpu[cpu.len() / 2])
             })
             .collect();
+        if args[0] == "load"
+            && let Ok(n) = args[2].parse::<usize>()
+        {
+            curve.extend(rows.iter().map(|r| (n, r.0, r.1)));
+        }
         let rate = |w: &str| rows.iter().find(|r| r.0 == w).map_or(f64::NAN, |r| r.1);
         let (tokio, mio) = (rate("tokio"), rate("mio"));
         println!("### {name}");
@@ -676,5 +683,53 @@ fn run(quick: bool) -> io::Result<()> {
         }
         println!();
     }
+    let svg = "docs/echo.svg";
+    match plot_curve(&curve, svg) {
+        Ok(()) => println!("Plot of requests/s against connections: [{svg}]({svg})"),
+        Err(e) => eprintln!("plot failed: {e}"),
+    }
+    Ok(())
+}
+
+/// Writes requests/s against connection count, one line per server.
+fn plot_curve(curve: &[(usize, &str, f64)], path: &str) -> Result<(), Box<dyn std::error::Error>> {
+    use plotters::prelude::*;
+    std::fs::create_dir_all("docs")?;
+    let root = SVGBackend::new(path, (720, 420)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let max = curve.iter().map(|c| c.2).fold(1.0f64, f64::max);
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            "Echo ping-pong (64 B): requests/s vs connections, one core",
+            ("sans-serif", 18),
+        )
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(70)
+        .build_cartesian_2d((1f64..10_000f64).log_scale(), 0f64..max * 1.15)?;
+    chart
+        .configure_mesh()
+        .x_desc("connections")
+        .y_desc("requests/s")
+        .draw()?;
+    let colors = [RED, BLUE, GREEN, MAGENTA];
+    for (which, color) in SERVERS.iter().zip(colors) {
+        let pts: Vec<(f64, f64)> = curve
+            .iter()
+            .filter(|c| c.1 == *which)
+            .map(|c| (c.0 as f64, c.2))
+            .collect();
+        chart
+            .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))?
+            .label(*which)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
+        chart.draw_series(pts.into_iter().map(|p| Circle::new(p, 4, color.filled())))?;
+    }
+    chart
+        .configure_series_labels()
+        .border_style(BLACK)
+        .background_style(WHITE)
+        .draw()?;
+    root.present()?;
     Ok(())
 }
