@@ -7,6 +7,7 @@ cd "$(dirname "$0")/../.."
 
 command -v python3 >/dev/null || { echo "crawler_example.sh needs python3" >&2; exit 1; }
 cargo build -q --example crawler
+target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
 
 site=$(mktemp -d)
 log=$(mktemp)
@@ -46,7 +47,7 @@ for _ in $(seq 100); do
 done
 [ -n "$port" ] || { echo "python3 -m http.server did not start" >&2; exit 1; }
 
-out=$(timeout 60 target/debug/examples/crawler "http://127.0.0.1:$port/" --concurrency 10 --depth 5 --timeout 10)
+out=$(timeout 60 "$target_dir/debug/examples/crawler" "http://127.0.0.1:$port/" --concurrency 10 --depth 5 --timeout 10)
 echo "$out"
 # "/" and "/index.html" are two URLs for the same file: 112 fetches.
 echo "$out" | grep -q '^112 pages, [0-9]* bytes, 0 errors' || {

@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 command -v nc >/dev/null || { echo "FAIL: nc missing (apt-get install netcat-openbsd)"; exit 1; }
 cargo build -q --release --example echo_server
-bin=target/release/examples/echo_server
+target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+bin=$target_dir/release/examples/echo_server
 log=$(mktemp)
 pass=0
 
