@@ -1,56 +1,57 @@
 //! `Notify`: wake-ups between greenlets of one hub, for the server.
 //!
-//! Built only on the runtime's public [`park_remote`]: a waiter parks with a
-//! [`RemoteWake`] that `notify_all` fires.
+//! A thin layer over the runtime's [`Event`]: `notify_all` sets and clears
+//! it, which wakes every greenlet waiting at that moment (an `Event` wait
+//! returns `true` if the flag was set at any point during it). Purely
+//! local, so a wait for it is reported as a deadlock when nothing else can
+//! run.
 
-use std::cell::RefCell;
 use std::time::Instant;
 
-use sprout_runtime::hub::Woke;
-use sprout_runtime::io::{RemoteWake, park_remote};
+use sprout_runtime::sync::Event;
 
 /// A list of parked greenlets waiting for a condition to change.
 #[derive(Debug, Default)]
 pub(crate) struct Notify {
-    waiters: RefCell<Vec<RemoteWake>>,
+    event: Event,
 }
 
 impl Notify {
     /// Parks the current greenlet until `ready()` holds (checked before and
     /// after every wake-up) or `deadline` passes; returns whether it holds.
-    pub(crate) fn wait_until(
-        &self,
-        what: &'static str,
-        deadline: Option<Instant>,
-        ready: impl Fn() -> bool,
-    ) -> bool {
+    ///
+    /// # Panics
+    ///
+    /// If nothing could ever notify it (a deadlock: "would block forever").
+    pub(crate) fn wait_until(&self, deadline: Option<Instant>, ready: impl Fn() -> bool) -> bool {
         loop {
             if ready() {
                 return true;
             }
-            let woke = park_remote(what, deadline, |remote| {
-                self.waiters.borrow_mut().push(remote)
-            })
-            .unwrap_or_else(|e| panic!("{e}"));
+            let notified = match deadline {
+                None => self.event.wait(),
+                Some(d) => match d.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => self.event.wait_timeout(left),
+                    _ => false,
+                },
+            };
             if ready() {
                 return true;
             }
-            if woke == Woke::TimedOut {
+            if !notified {
                 return false;
             }
         }
     }
 
-    /// Wakes every waiter (each re-checks its condition).
+    /// Wakes every waiter (each re-checks its condition). Never switches.
     pub(crate) fn notify_all(&self) {
-        let waiters = std::mem::take(&mut *self.waiters.borrow_mut());
-        for w in waiters {
-            w.wake();
-        }
+        self.event.set();
+        self.event.clear();
     }
 
     /// Whether anybody waits.
     pub(crate) fn has_waiters(&self) -> bool {
-        !self.waiters.borrow().is_empty()
+        self.event.waiters() > 0
     }
 }

@@ -263,9 +263,7 @@ impl StreamServer {
         let inner = &self.inner;
         inner
             .stopped
-            .wait_until("StreamServer::serve_forever", None, || {
-                inner.state.get() == State::Stopped
-            });
+            .wait_until(None, || inner.state.get() == State::Stopped);
         Ok(())
     }
 
@@ -301,7 +299,7 @@ impl StreamServer {
         };
         inner
             .handler_done
-            .wait_until("StreamServer::stop", Some(deadline), || !others_running());
+            .wait_until(Some(deadline), || !others_running());
         let victims: Vec<JoinHandle<()>> = {
             let mut handlers = inner.handlers.borrow_mut();
             let keys: Vec<u64> = handlers
@@ -433,14 +431,12 @@ fn accept_loop(inner: &Rc<Inner>) {
         if let Some(max) = inner.max_connections.get()
             && inner.active.get() >= max
         {
-            inner
-                .handler_done
-                .wait_until("StreamServer: connection limit reached", None, || {
-                    inner
-                        .max_connections
-                        .get()
-                        .is_none_or(|m| inner.active.get() < m)
-                });
+            inner.handler_done.wait_until(None, || {
+                inner
+                    .max_connections
+                    .get()
+                    .is_none_or(|m| inner.active.get() < m)
+            });
         }
         match listener.accept() {
             Ok((stream, peer)) => {
