@@ -6,7 +6,7 @@
 //! the hub until the socket is ready (or the socket's timeout passes).
 
 use std::cell::Cell;
-use std::io;
+use std::io::{self, IoSlice, IoSliceMut, Read};
 use std::os::fd::{AsFd, AsRawFd};
 use std::time::{Duration, Instant};
 
@@ -197,3 +197,109 @@ pub(crate) const SEND_FLAGS: libc::c_int = libc::MSG_NOSIGNAL;
 pub(crate) fn would_block(e: &io::Error) -> bool {
     e.kind() == io::ErrorKind::WouldBlock || e.raw_os_error() == Some(libc::EINPROGRESS)
 }
+
+// ===== byte streams (TcpStream, UnixStream) =====
+
+impl<T> IoSource<T>
+where
+    T: AsFd + AsRawFd,
+    for<'a> &'a T: Read,
+{
+    /// `read` for a byte stream: a short read clears read readiness.
+    pub(crate) fn stream_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        let len = buf.len();
+        self.read_stream(len, |mut s| s.read(buf))
+    }
+
+    /// `read_vectored` for a byte stream.
+    pub(crate) fn stream_read_vectored(&self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+        self.read_with(|mut s| s.read_vectored(bufs))
+    }
+
+    /// `write` for a byte stream, with `MSG_NOSIGNAL` (a closed peer is an
+    /// `EPIPE` error, never a signal).
+    pub(crate) fn stream_write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.write_stream(buf.len(), |s| {
+            socket2::SockRef::from(s).send_with_flags(buf, SEND_FLAGS)
+        })
+    }
+
+    /// `write_vectored` for a byte stream, with `MSG_NOSIGNAL`.
+    pub(crate) fn stream_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        let len = bufs.iter().map(|b| b.len()).sum();
+        self.write_stream(len, |s| {
+            socket2::SockRef::from(s).send_vectored_with_flags(bufs, SEND_FLAGS)
+        })
+    }
+}
+
+/// Implements `Read` and `Write` for a stream type with a `source:
+/// IoSource<_>` field, and for shared references to it (as std does for
+/// `TcpStream` and `&TcpStream`).
+macro_rules! impl_stream_io {
+    ($t:ty) => {
+        /// Blocks the current greenlet until data (or end of file) is
+        /// there; other greenlets run meanwhile.
+        impl std::io::Read for $t {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                self.source.stream_read(buf)
+            }
+
+            fn read_vectored(
+                &mut self,
+                bufs: &mut [std::io::IoSliceMut<'_>],
+            ) -> std::io::Result<usize> {
+                self.source.stream_read_vectored(bufs)
+            }
+        }
+
+        /// Blocks the current greenlet until data (or end of file) is
+        /// there; other greenlets run meanwhile.
+        impl std::io::Read for &$t {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                self.source.stream_read(buf)
+            }
+
+            fn read_vectored(
+                &mut self,
+                bufs: &mut [std::io::IoSliceMut<'_>],
+            ) -> std::io::Result<usize> {
+                self.source.stream_read_vectored(bufs)
+            }
+        }
+
+        /// Blocks the current greenlet until the kernel takes some bytes;
+        /// other greenlets run meanwhile.
+        impl std::io::Write for $t {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.source.stream_write(buf)
+            }
+
+            fn write_vectored(&mut self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
+                self.source.stream_write_vectored(bufs)
+            }
+
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+
+        /// Blocks the current greenlet until the kernel takes some bytes;
+        /// other greenlets run meanwhile.
+        impl std::io::Write for &$t {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.source.stream_write(buf)
+            }
+
+            fn write_vectored(&mut self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
+                self.source.stream_write_vectored(bufs)
+            }
+
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+    };
+}
+
+pub(crate) use impl_stream_io;

@@ -1,7 +1,7 @@
 //! `TcpStream`: a cooperative `std::net::TcpStream`.
 
 use std::fmt;
-use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+use std::io;
 use std::net::{self, Shutdown, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::addr::{ToSocketAddrs, each_addr};
-use crate::io_source::{IoSource, SEND_FLAGS, would_block};
+use crate::io_source::{IoSource, would_block};
 
 /// A TCP stream between a local and a remote socket, like
 /// `std::net::TcpStream`, whose blocking calls suspend only the calling
@@ -344,85 +344,9 @@ impl TcpStream {
         self.source.set_nonblocking(nonblocking);
         Ok(())
     }
-
-    fn do_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        let len = buf.len();
-        self.source.read_stream(len, |mut s| s.read(buf))
-    }
-
-    fn do_read_vectored(&self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-        self.source.read_with(|mut s| s.read_vectored(bufs))
-    }
-
-    fn do_write(&self, buf: &[u8]) -> io::Result<usize> {
-        self.source.write_stream(buf.len(), |s| {
-            socket2::SockRef::from(s).send_with_flags(buf, SEND_FLAGS)
-        })
-    }
-
-    fn do_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        let len = bufs.iter().map(|b| b.len()).sum();
-        self.source.write_stream(len, |s| {
-            socket2::SockRef::from(s).send_vectored_with_flags(bufs, SEND_FLAGS)
-        })
-    }
 }
 
-/// Blocks the current greenlet until data (or end of file) is there; other
-/// greenlets run meanwhile.
-impl Read for TcpStream {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.do_read(buf)
-    }
-
-    fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-        self.do_read_vectored(bufs)
-    }
-}
-
-/// Blocks the current greenlet until data (or end of file) is there; other
-/// greenlets run meanwhile.
-impl Read for &TcpStream {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.do_read(buf)
-    }
-
-    fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-        self.do_read_vectored(bufs)
-    }
-}
-
-/// Blocks the current greenlet until the kernel takes some bytes; other
-/// greenlets run meanwhile.
-impl Write for TcpStream {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.do_write(buf)
-    }
-
-    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        self.do_write_vectored(bufs)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Blocks the current greenlet until the kernel takes some bytes; other
-/// greenlets run meanwhile.
-impl Write for &TcpStream {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.do_write(buf)
-    }
-
-    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        self.do_write_vectored(bufs)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
+crate::io_source::impl_stream_io!(TcpStream);
 
 impl fmt::Debug for TcpStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

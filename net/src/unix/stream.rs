@@ -1,7 +1,7 @@
 //! `UnixStream`: a cooperative `std::os::unix::net::UnixStream`.
 
 use std::fmt;
-use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+use std::io;
 use std::net::Shutdown;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::net;
@@ -11,7 +11,7 @@ use std::time::Duration;
 use socket2::{Domain, SockAddr, Socket, Type};
 
 use super::SocketAddr;
-use crate::io_source::{IoSource, SEND_FLAGS, would_block};
+use crate::io_source::{IoSource, would_block};
 
 /// A Unix stream socket, like `std::os::unix::net::UnixStream`, whose
 /// blocking calls suspend only the calling greenlet.
@@ -202,85 +202,9 @@ impl UnixStream {
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         self.source.get_ref().shutdown(how)
     }
-
-    fn do_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        let len = buf.len();
-        self.source.read_stream(len, |mut s| s.read(buf))
-    }
-
-    fn do_read_vectored(&self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-        self.source.read_with(|mut s| s.read_vectored(bufs))
-    }
-
-    fn do_write(&self, buf: &[u8]) -> io::Result<usize> {
-        self.source.write_stream(buf.len(), |s| {
-            socket2::SockRef::from(s).send_with_flags(buf, SEND_FLAGS)
-        })
-    }
-
-    fn do_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        let len = bufs.iter().map(|b| b.len()).sum();
-        self.source.write_stream(len, |s| {
-            socket2::SockRef::from(s).send_vectored_with_flags(bufs, SEND_FLAGS)
-        })
-    }
 }
 
-/// Blocks the current greenlet until data (or end of file) is there; other
-/// greenlets run meanwhile.
-impl Read for UnixStream {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.do_read(buf)
-    }
-
-    fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-        self.do_read_vectored(bufs)
-    }
-}
-
-/// Blocks the current greenlet until data (or end of file) is there; other
-/// greenlets run meanwhile.
-impl Read for &UnixStream {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.do_read(buf)
-    }
-
-    fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-        self.do_read_vectored(bufs)
-    }
-}
-
-/// Blocks the current greenlet until the kernel takes some bytes; other
-/// greenlets run meanwhile.
-impl Write for UnixStream {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.do_write(buf)
-    }
-
-    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        self.do_write_vectored(bufs)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Blocks the current greenlet until the kernel takes some bytes; other
-/// greenlets run meanwhile.
-impl Write for &UnixStream {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.do_write(buf)
-    }
-
-    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        self.do_write_vectored(bufs)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
+crate::io_source::impl_stream_io!(UnixStream);
 
 impl fmt::Debug for UnixStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
