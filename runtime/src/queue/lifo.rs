@@ -36,25 +36,7 @@ impl<T> LifoQueue<T> {
         }
     }
 
-    /// Number of items in the queue.
-    pub fn len(&self) -> usize {
-        self.core.len()
-    }
-
-    /// Whether the queue holds no item.
-    pub fn is_empty(&self) -> bool {
-        self.core.len() == 0
-    }
-
-    /// Whether a put would block (never, for an unbounded queue).
-    pub fn is_full(&self) -> bool {
-        self.core.is_full()
-    }
-
-    /// The most items it holds, `None` if unbounded.
-    pub fn capacity(&self) -> Option<usize> {
-        self.core.capacity()
-    }
+    buffered_queue_size_methods!();
 
     queue_methods!("LifoQueue");
 }

@@ -163,6 +163,33 @@ macro_rules! queue_methods {
     };
 }
 
+/// Expands to the size queries of a buffered queue type (every one but the
+/// rendezvous `Channel`, whose "full" means something else) whose `core`
+/// field is a `Core`.
+macro_rules! buffered_queue_size_methods {
+    () => {
+        /// Number of items in the queue.
+        pub fn len(&self) -> usize {
+            self.core.len()
+        }
+
+        /// Whether the queue holds no item.
+        pub fn is_empty(&self) -> bool {
+            self.core.len() == 0
+        }
+
+        /// Whether a put would block (never, for an unbounded queue).
+        pub fn is_full(&self) -> bool {
+            self.core.is_full()
+        }
+
+        /// The most items it holds, `None` if unbounded.
+        pub fn capacity(&self) -> Option<usize> {
+            self.core.capacity()
+        }
+    };
+}
+
 /// `IntoIterator for &$ty`: blocking iteration, as `iter()`.
 macro_rules! queue_into_iter {
     ($ty:ident $(, $bound:path)?) => {
