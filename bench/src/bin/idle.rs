@@ -194,47 +194,24 @@ fn run_case(imp: &str, n: usize) -> Result<(f64, f64), String> {
 }
 
 fn plot(results: &[CaseResult], path: &str) -> Result<(), Box<dyn std::error::Error>> {
-    use plotters::prelude::*;
-    let root = SVGBackend::new(path, (720, 420)).into_drawing_area();
-    root.fill(&WHITE)?;
-    let max = results
+    let series: Vec<_> = IMPLS
         .iter()
-        .filter_map(|r| r.2.as_ref().ok().map(|v| v.1))
-        .fold(1.0f64, f64::max);
-    let mut chart = ChartBuilder::on(&root)
-        .caption(
-            "RSS per idle task (KiB) vs number of tasks",
-            ("sans-serif", 18),
-        )
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(50)
-        .build_cartesian_2d((10_000f64..1_000_000f64).log_scale(), 0f64..max * 1.15)?;
-    chart
-        .configure_mesh()
-        .x_desc("tasks")
-        .y_desc("KiB per task")
-        .draw()?;
-    let colors = [RED, BLUE, GREEN, MAGENTA];
-    for (imp, color) in IMPLS.iter().zip(colors) {
-        let pts: Vec<(f64, f64)> = results
-            .iter()
-            .filter(|r| r.0 == *imp)
-            .filter_map(|r| r.2.as_ref().ok().map(|v| (r.1 as f64, v.1)))
-            .collect();
-        chart
-            .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))?
-            .label(*imp)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
-        chart.draw_series(pts.into_iter().map(|p| Circle::new(p, 4, color.filled())))?;
-    }
-    chart
-        .configure_series_labels()
-        .border_style(BLACK)
-        .background_style(WHITE)
-        .draw()?;
-    root.present()?;
-    Ok(())
+        .map(|imp| {
+            let pts = results
+                .iter()
+                .filter(|r| r.0 == *imp)
+                .filter_map(|r| r.2.as_ref().ok().map(|v| (r.1 as f64, v.1)))
+                .collect();
+            (*imp, pts)
+        })
+        .collect();
+    sprout_bench::plot_lines(
+        path,
+        "RSS per idle task (KiB) vs number of tasks",
+        ("tasks", "KiB per task"),
+        (10_000.0, 1_000_000.0),
+        &series,
+    )
 }
 
 fn main() {

@@ -693,43 +693,22 @@ fn run(quick: bool) -> io::Result<()> {
 
 /// Writes requests/s against connection count, one line per server.
 fn plot_curve(curve: &[(usize, &str, f64)], path: &str) -> Result<(), Box<dyn std::error::Error>> {
-    use plotters::prelude::*;
-    std::fs::create_dir_all("docs")?;
-    let root = SVGBackend::new(path, (720, 420)).into_drawing_area();
-    root.fill(&WHITE)?;
-    let max = curve.iter().map(|c| c.2).fold(1.0f64, f64::max);
-    let mut chart = ChartBuilder::on(&root)
-        .caption(
-            "Echo ping-pong (64 B): requests/s vs connections, one core",
-            ("sans-serif", 18),
-        )
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(70)
-        .build_cartesian_2d((1f64..10_000f64).log_scale(), 0f64..max * 1.15)?;
-    chart
-        .configure_mesh()
-        .x_desc("connections")
-        .y_desc("requests/s")
-        .draw()?;
-    let colors = [RED, BLUE, GREEN, MAGENTA];
-    for (which, color) in SERVERS.iter().zip(colors) {
-        let pts: Vec<(f64, f64)> = curve
-            .iter()
-            .filter(|c| c.1 == *which)
-            .map(|c| (c.0 as f64, c.2))
-            .collect();
-        chart
-            .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))?
-            .label(*which)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
-        chart.draw_series(pts.into_iter().map(|p| Circle::new(p, 4, color.filled())))?;
-    }
-    chart
-        .configure_series_labels()
-        .border_style(BLACK)
-        .background_style(WHITE)
-        .draw()?;
-    root.present()?;
-    Ok(())
+    let series: Vec<_> = SERVERS
+        .iter()
+        .map(|which| {
+            let pts = curve
+                .iter()
+                .filter(|c| c.1 == *which)
+                .map(|c| (c.0 as f64, c.2))
+                .collect();
+            (*which, pts)
+        })
+        .collect();
+    sprout_bench::plot_lines(
+        path,
+        "Echo ping-pong (64 B): requests/s vs connections, one core",
+        ("connections", "requests/s"),
+        (1.0, 10_000.0),
+        &series,
+    )
 }
