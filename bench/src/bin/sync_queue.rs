@@ -29,21 +29,27 @@ const RUNS: usize = 7;
 
 const TRIPS: u64 = 200_000;
 
-fn sprout_queue_round_trip() -> f64 {
-    let ping = Rc::new(Queue::new());
-    let pong = Rc::new(Queue::new());
+/// Round trips through two sprout queues of one kind, made by `make`, with
+/// `put`/`get` its blocking calls.
+fn sprout_round_trip<Q, P, G>(make: fn() -> Q, put: P, get: G) -> f64
+where
+    Q: 'static,
+    P: Fn(&Q, u64) + Copy + 'static,
+    G: Fn(&Q) -> u64 + Copy + 'static,
+{
+    let ping = Rc::new(make());
+    let pong = Rc::new(make());
     let (ping2, pong2) = (ping.clone(), pong.clone());
     let echo = sprout::spawn(move || {
         for _ in 0..TRIPS {
-            let x: u64 = ping2.get().unwrap();
-            pong2.put(x).unwrap();
+            put(&pong2, get(&ping2));
         }
     });
     let start = Instant::now();
     let driver = sprout::spawn(move || {
         for i in 0..TRIPS {
-            ping.put(i).unwrap();
-            black_box(pong.get().unwrap());
+            put(&ping, i);
+            black_box(get(&pong));
         }
     });
     driver.join().unwrap();
@@ -52,27 +58,12 @@ fn sprout_queue_round_trip() -> f64 {
     ns
 }
 
+fn sprout_queue_round_trip() -> f64 {
+    sprout_round_trip(Queue::new, |q, x| q.put(x).unwrap(), |q| q.get().unwrap())
+}
+
 fn sprout_channel_round_trip() -> f64 {
-    let ping = Rc::new(Channel::new());
-    let pong = Rc::new(Channel::new());
-    let (ping2, pong2) = (ping.clone(), pong.clone());
-    let echo = sprout::spawn(move || {
-        for _ in 0..TRIPS {
-            let x: u64 = ping2.get().unwrap();
-            pong2.put(x).unwrap();
-        }
-    });
-    let start = Instant::now();
-    let driver = sprout::spawn(move || {
-        for i in 0..TRIPS {
-            ping.put(i).unwrap();
-            black_box(pong.get().unwrap());
-        }
-    });
-    driver.join().unwrap();
-    let ns = per_op(start, TRIPS);
-    echo.join().unwrap();
-    ns
+    sprout_round_trip(Channel::new, |q, x| q.put(x).unwrap(), |q| q.get().unwrap())
 }
 
 fn may_round_trip() -> f64 {
