@@ -15,7 +15,7 @@ use std::fmt;
 use crate::greenlet::stack::{self, CHUNK_SLOTS};
 use crate::hub::with_hub;
 
-/// Below this many possible greenlets the hub warns at start.
+/// Below this many possible greenlets a hub warns with its first stacks.
 const WARN_BELOW: usize = 100_000;
 
 /// What [`stack_capacity`] found.
@@ -46,7 +46,12 @@ impl fmt::Display for StackCapacity {
 /// memory-mapping limit (reads `/proc`; not for hot paths). `None` when
 /// `/proc` cannot be read.
 pub fn stack_capacity() -> Option<StackCapacity> {
+    // The guard mode is settled by the first chunk of stacks.
     with_hub(|hub| hub.prime_stacks());
+    measure()
+}
+
+fn measure() -> Option<StackCapacity> {
     let max_map_count = stack::max_map_count()?;
     let mappings_in_use = stack::mappings_in_use()?;
     let mappings_per_stack = match stack::guards_in_place() {
@@ -62,13 +67,14 @@ pub fn stack_capacity() -> Option<StackCapacity> {
     })
 }
 
-/// The hub's check when it starts: warn when the mapping limit leaves room
-/// for few greenlets.
-pub(crate) fn check_at_start() {
+/// The check when a hub makes its first chunk of stacks (its first spawn):
+/// warn when the mapping limit leaves room for few greenlets. Touches only
+/// `/proc`, never the hub, so the stack pool may call it.
+pub(crate) fn check_first_stacks() {
     if stack::guards_in_place() != Some(false) {
         return; // in-place guards: the limit is no concern
     }
-    if let Some(c) = stack_capacity()
+    if let Some(c) = measure()
         && c.more_greenlets < WARN_BELOW
     {
         log::warn!(

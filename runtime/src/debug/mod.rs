@@ -9,8 +9,8 @@
 //!   facade and [`blocking_reports`], any greenlet that holds the hub longer
 //!   than the threshold without yielding, once per incident.
 //! - [`stack_capacity`] tells how many greenlet stacks the kernel's
-//!   memory-mapping limit leaves room for; the hub checks it when it starts
-//!   and logs a warning with the numbers and the `sysctl` to raise it when
+//!   memory-mapping limit leaves room for; each hub checks it when it makes
+//!   its first stacks (its first spawn) and logs a warning with the numbers and the `sysctl` to raise it when
 //!   the room is small.
 //! - [`set_strict_panics`] (or `SPROUT_STRICT_PANICS=1`) makes a panic in a
 //!   greenlet that nobody joins fail the program: the main greenlet's next
@@ -34,7 +34,7 @@ mod monitor;
 mod run_info;
 mod strict;
 
-pub(crate) use capacity::check_at_start;
+pub(crate) use capacity::check_first_stacks;
 pub use capacity::{StackCapacity, stack_capacity};
 
 pub(crate) use monitor::Monitor;

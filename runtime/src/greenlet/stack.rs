@@ -467,6 +467,9 @@ impl StackPool {
             len,
             _valgrind: ValgrindStackRegistration::new(base as *mut u8, len),
         });
+        if self.chunks.len() == 1 {
+            crate::debug::check_first_stacks();
+        }
         self.cold.extend((0..CHUNK_SLOTS).rev().map(|i| GreenStack {
             lo: base + i * self.slot_len,
             len: self.slot_len,
