@@ -60,8 +60,9 @@
 //!
 //! Stacks come from corosensei on our own guard-paged mappings, pooled per
 //! hub. The hub loop runs up to 61 ready greenlets in FIFO order, then polls
-//! mio (zero timeout if more are ready, else until the next timer) and fires
-//! expired timers. A blocking call that nothing can ever wake panics (or
+//! mio (zero timeout if more are ready, and not at all if, besides, no
+//! greenlet waits on I/O; else until the next timer) and fires expired
+//! timers. A blocking call that nothing can ever wake panics (or
 //! returns an error) saying it "would block forever".
 
 #![warn(missing_docs, clippy::print_stdout, clippy::print_stderr)]

@@ -9,7 +9,9 @@
 //! ready greenlets in FIFO order, then poll the io driver (with a zero timeout
 //! when more greenlets are ready, otherwise until the next timer), wake the
 //! greenlets whose I/O became ready, fire expired timers against a clock
-//! sampled once per turn, and repeat.
+//! sampled once per turn, and repeat. While greenlets are ready and none waits
+//! on I/O or cross-thread work, the zero-timeout poll is skipped: it could
+//! wake nobody, and CPU-bound switching then makes no system calls.
 //!
 //! Low-level parking (`park`, [`WakeToken`]) is what every blocking call is
 //! built on. Tokens carry a sequence number, so a stale wake-up (a timer that

@@ -66,8 +66,19 @@ impl Hub {
     /// One poll of the io driver plus expired timers.
     pub(super) fn turn(&self) -> Result<(), WouldBlockForever> {
         self.stats.turns.set(self.stats.turns.get() + 1);
+        self.check_fork();
         let timeout = if !self.run_queue.borrow().is_empty() {
-            Some(Duration::ZERO)
+            // Greenlets are ready: look for I/O without waiting, and only
+            // when a greenlet waits on I/O or cross-thread work. Otherwise
+            // nothing the poll could report would wake anyone (edge events
+            // stay queued in the kernel for the next poll), and skipping the
+            // system call keeps CPU-bound switching free of it.
+            if self.driver.can_wake() {
+                Some(Duration::ZERO)
+            } else {
+                self.fire_timers();
+                return Ok(());
+            }
         } else if !self.idle_waiters.borrow().is_empty() {
             let waiters = std::mem::take(&mut *self.idle_waiters.borrow_mut());
             for t in waiters {
@@ -81,8 +92,16 @@ impl Hub {
                 None => return Err(WouldBlockForever { call: "hub" }),
             }
         };
-        self.check_fork();
         self.driver.poll(timeout, |t| self.wake(t))?;
+        self.fire_timers();
+        Ok(())
+    }
+
+    /// Fires the timers that have expired, against a clock read once.
+    fn fire_timers(&self) {
+        if self.timers.borrow().is_empty() {
+            return;
+        }
         let now = Instant::now();
         loop {
             let Some((_, action)) = self.timers.borrow_mut().pop_expired(now) else {
@@ -105,7 +124,6 @@ impl Hub {
                 } => self.fire_timeout(key, id, tid, depth),
             }
         }
-        Ok(())
     }
 
     /// Refuses to run a hub in a forked child: the child shares the
@@ -124,6 +142,7 @@ impl Hub {
     }
 
     /// Checks a run-queue item and readies its greenlet to run.
+    #[inline(always)]
     fn prepare(&self, r: Ready) -> Next {
         let mut entries = self.entries.borrow_mut();
         let Some(e) = entries.get_mut(r.key) else {
@@ -175,6 +194,7 @@ impl Hub {
 
     /// Switches into greenlet `key` (whose boxed coroutine is `coro`) and
     /// back; removes the greenlet if it returned.
+    #[inline(always)]
     fn switch_into(&self, key: usize, coro: *mut Coro, top: usize, id: u64) {
         if self.monitored.get()
             && let Some(m) = self.monitor.borrow().as_ref()

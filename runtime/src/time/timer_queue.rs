@@ -69,7 +69,6 @@ impl<T> TimerQueue<T> {
         self.timers.len()
     }
 
-    #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
         self.timers.is_empty()
     }
