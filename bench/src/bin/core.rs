@@ -13,7 +13,10 @@
 
 #![allow(clippy::print_stdout, reason = "a benchmark binary reports on stdout")]
 
+use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::hint::black_box;
+use std::rc::Rc;
 use std::time::Instant;
 
 use corosensei::{Coroutine, CoroutineResult};
@@ -44,10 +47,81 @@ fn raw_corosensei() -> f64 {
     ns
 }
 
+/// Raw corosensei with two coroutines resumed in turn from one call site:
+/// the switches any scheduler of two green threads makes, with nothing else
+/// (the indirect jump into alternating coroutines is harder to predict than
+/// one coroutine's).
+fn raw_corosensei_pair() -> f64 {
+    let make = || {
+        Coroutine::new(|y: &corosensei::Yielder<(), ()>, ()| {
+            loop {
+                y.suspend(());
+            }
+        })
+    };
+    let mut cos = [make(), make()];
+    let start = Instant::now();
+    for i in 0..SWITCHES as usize {
+        if let CoroutineResult::Return(()) = black_box(&mut cos[i & 1]).resume(()) {
+            unreachable!()
+        }
+    }
+    let ns = per_op(start, SWITCHES);
+    drop(cos);
+    ns
+}
+
+/// The floor of any scheduler over corosensei's switch: a FIFO of
+/// coroutine indices and a loop that resumes whatever comes next, with no
+/// timers, I/O, kill, stale-wake checks, budget or bookkeeping. One
+/// operation is one `yield`, as for sprout.
+fn minimal_scheduler() -> f64 {
+    let n = SWITCHES / 2;
+    let queue = Rc::new(RefCell::new(VecDeque::with_capacity(4)));
+    let make = |me: usize| {
+        let queue = Rc::clone(&queue);
+        Coroutine::new(move |y: &corosensei::Yielder<(), ()>, ()| {
+            for _ in 0..n {
+                queue.borrow_mut().push_back(me);
+                y.suspend(());
+            }
+        })
+    };
+    let mut cos = [make(0), make(1)];
+    queue.borrow_mut().extend([0, 1]);
+    let start = Instant::now();
+    loop {
+        let next = queue.borrow_mut().pop_front();
+        let Some(k) = next else { break };
+        black_box(cos[k].resume(()));
+    }
+    per_op(start, SWITCHES)
+}
+
 /// sprout: two greenlets alternating `yield_now` through the hub; one
 /// operation is one yield (a suspend to the hub and a resume of the other
-/// greenlet), the same two switches as a raw resume + suspend.
+/// greenlet), the same two switches as a raw resume + suspend. Every
+/// implementation runs one body twice, as a server runs one handler per
+/// connection.
 fn sprout_yield() -> f64 {
+    let n = SWITCHES / 2;
+    let body = move || {
+        for _ in 0..n {
+            sprout::yield_now();
+        }
+    };
+    let start = Instant::now();
+    let a = sprout::spawn(body);
+    let b = sprout::spawn(body);
+    a.join().unwrap();
+    b.join().unwrap();
+    per_op(start, SWITCHES)
+}
+
+/// sprout as above, but the two greenlets run two different bodies (two
+/// closures): the hub's resume then jumps to two alternating suspension
+/// points, which the CPU's branch predictor cannot tell apart.
+fn sprout_yield_two_bodies() -> f64 {
     let n = SWITCHES / 2;
     let start = Instant::now();
     let a = sprout::spawn(move || {
@@ -57,6 +131,7 @@ fn sprout_yield() -> f64 {
     });
     let b = sprout::spawn(move || {
         for _ in 0..n {
+            black_box(());
             sprout::yield_now();
         }
     });
@@ -89,19 +164,16 @@ fn may_yield() -> f64 {
 
 /// tokio current-thread: two tasks alternating `yield_now`.
 fn tokio_yield(rt: &tokio::runtime::Runtime) -> f64 {
+    async fn body(n: u64) {
+        for _ in 0..n {
+            tokio::task::yield_now().await;
+        }
+    }
     let n = SWITCHES / 2;
     rt.block_on(async move {
         let start = Instant::now();
-        let a = tokio::task::spawn(async move {
-            for _ in 0..n {
-                tokio::task::yield_now().await;
-            }
-        });
-        let b = tokio::task::spawn(async move {
-            for _ in 0..n {
-                tokio::task::yield_now().await;
-            }
-        });
+        let a = tokio::task::spawn(body(n));
+        let b = tokio::task::spawn(body(n));
         a.await.unwrap();
         b.await.unwrap();
         per_op(start, SWITCHES)
@@ -204,7 +276,10 @@ fn main() {
         .expect("tokio runtime");
 
     let raw = median(RUNS, raw_corosensei);
+    let raw_pair = median(RUNS, raw_corosensei_pair);
+    let minimal = median(RUNS, minimal_scheduler);
     let sprout_y = median(RUNS, sprout_yield);
+    let sprout_y2 = median(RUNS, sprout_yield_two_bodies);
     let may_y = median(RUNS, may_yield);
     let tokio_y = median(RUNS, || tokio_yield(&rt));
 
@@ -230,8 +305,32 @@ fn main() {
     println!(
         "{}",
         row(
+            "sprout `yield_now`, the two greenlets running different code",
+            sprout_y2,
+            sprout_y
+        )
+    );
+    println!(
+        "{}",
+        row(
             "raw corosensei resume+suspend (no scheduler)",
             raw,
+            sprout_y
+        )
+    );
+    println!(
+        "{}",
+        row(
+            "raw corosensei, two coroutines resumed in turn (no scheduler)",
+            raw_pair,
+            sprout_y
+        )
+    );
+    println!(
+        "{}",
+        row(
+            "minimal FIFO scheduler over corosensei (no timers, I/O, kill)",
+            minimal,
             sprout_y
         )
     );
@@ -241,8 +340,21 @@ fn main() {
         row("tokio `yield_now` (current-thread)", tokio_y, sprout_y)
     );
     println!(
-        "\nsprout yield / raw corosensei switch = {:.2} (target: within 2x)\n",
-        sprout_y / raw
+        "\nsprout yield / raw corosensei switch = {:.2} (target: within 2x); \
+         / two coroutines in turn = {:.2}; / minimal scheduler = {:.2}\n",
+        sprout_y / raw,
+        sprout_y / raw_pair,
+        sprout_y / minimal
+    );
+    println!(
+        "Reading the table: a yield through any scheduler on corosensei is two \
+         switches (greenlet to scheduler, scheduler to the next greenlet) plus the \
+         choice of what runs next, so the raw round trip of one coroutine is a floor \
+         no scheduler reaches; the minimal FIFO scheduler shows what the bare choice \
+         costs. sprout's yield also checks for pending kills and timeouts, ignores \
+         stale wake-ups by sequence number, keeps the stack-overflow handler and the \
+         blocking monitor informed, counts switches, and polls for I/O and timers \
+         every 61 greenlets.\n"
     );
     println!("### Spawn + join, {SPAWNS} tasks\n");
     println!("| implementation | ns/op | Mops/s | time vs sprout |");
