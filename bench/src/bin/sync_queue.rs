@@ -200,6 +200,11 @@ fn row(name: &str, ns: f64, base: f64) -> String {
 }
 
 fn main() {
+    // `sync_queue sprout-queue` runs one case alone, for a profiler.
+    if std::env::args().nth(1).as_deref() == Some("sprout-queue") {
+        println!("{:.1} ns/trip", median(RUNS, sprout_queue_round_trip));
+        return;
+    }
     may::config().set_workers(1);
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()

@@ -61,7 +61,19 @@ impl Hub {
         }
     }
 
+    /// Delivers (or, for interruptible parks, reports) a pending kill or
+    /// timeout. Inline so that the common case, nothing pending, costs one
+    /// load and a branch.
+    #[inline]
     pub(super) fn interrupt_point(&self, key: usize, interruptible: bool) -> Result<(), ParkError> {
+        if self.interrupts.get() == 0 {
+            return Ok(());
+        }
+        self.pending_interrupt_point(key, interruptible)
+    }
+
+    #[cold]
+    fn pending_interrupt_point(&self, key: usize, interruptible: bool) -> Result<(), ParkError> {
         if interruptible {
             match self.pending_interrupt() {
                 Some(i) => Err(ParkError::Interrupted(i)),
