@@ -4,7 +4,7 @@
 use std::cell::{Cell, RefCell};
 use std::io;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use mio::{Events, Interest, Poll, Token};
 use slab::Slab;
@@ -13,6 +13,58 @@ use crate::hub::{WakeToken, WouldBlockForever};
 
 /// Token of the cross-thread waker.
 const WAKER_TOKEN: Token = Token(usize::MAX);
+
+/// How long a hub polls for I/O without sleeping before it blocks, unless
+/// `SPROUT_BUSY_POLL_US` or [`set_busy_poll`](crate::io::set_busy_poll)
+/// says otherwise.
+pub(crate) const DEFAULT_BUSY_POLL: Duration = Duration::from_micros(20);
+
+/// When a hub with nothing to run polls a little before it sleeps.
+///
+/// A thread asleep in `epoll_wait` on an idle CPU costs whoever wakes it
+/// (the peer writing to our socket, often on another core) an
+/// inter-processor interrupt, which is dear in a virtual machine; a thread
+/// still polling needs none. So after a wait that ended within `limit`, the
+/// next wait first polls without a timeout for up to `limit`. A wait that
+/// takes longer turns this off until a short one is seen again, so an idle
+/// hub sleeps at once and a quiet one wastes at most one `limit` per lull.
+/// Only waits for I/O or cross-thread wake-ups spin: a hub waiting for
+/// nothing but a timer due within `limit` leaves the wait to the kernel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct BusyPoll {
+    /// Longest spin; zero turns busy polling off.
+    pub(crate) limit: Duration,
+    /// The last wait ended within `limit`.
+    hot: bool,
+}
+
+impl BusyPoll {
+    pub(crate) fn new(limit: Duration) -> BusyPoll {
+        BusyPoll { limit, hot: false }
+    }
+
+    /// From `SPROUT_BUSY_POLL_US` (microseconds, `0` for off), else the
+    /// default.
+    fn from_env() -> BusyPoll {
+        let limit = std::env::var("SPROUT_BUSY_POLL_US")
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+            .map_or(DEFAULT_BUSY_POLL, Duration::from_micros);
+        BusyPoll::new(limit)
+    }
+
+    /// Whether a wait of at most `timeout` should spin first; `io_can_wake`
+    /// tells whether any I/O or cross-thread wake-up is awaited at all.
+    pub(crate) fn should_spin(&self, timeout: Option<Duration>, io_can_wake: bool) -> bool {
+        self.hot && io_can_wake && !self.limit.is_zero() && timeout.is_none_or(|t| t > self.limit)
+    }
+
+    /// Records how a wait ended: with events after `waited` (spin
+    /// included), or without any (the timeout passed).
+    pub(crate) fn record(&mut self, got_events: bool, waited: Duration) {
+        self.hot = got_events && waited <= self.limit;
+    }
+}
 
 /// Readiness and waiters of one registered source.
 #[derive(Debug, Default)]
@@ -63,6 +115,7 @@ pub(crate) struct Driver {
     remote_pending: Cell<usize>,
     /// Greenlets parked waiting for readiness.
     io_waiters: Cell<usize>,
+    busy_poll: Cell<BusyPoll>,
 }
 
 impl std::fmt::Debug for Driver {
@@ -94,6 +147,7 @@ impl Driver {
             }),
             remote_pending: Cell::new(0),
             io_waiters: Cell::new(0),
+            busy_poll: Cell::new(BusyPoll::from_env()),
         })
     }
 
@@ -101,6 +155,15 @@ impl Driver {
     /// greenlet.
     pub(crate) fn can_wake(&self) -> bool {
         self.io_waiters.get() > 0 || self.remote_pending.get() > 0
+    }
+
+    /// Sets the longest busy poll before a blocking wait (zero: never).
+    pub(crate) fn set_busy_poll(&self, limit: Duration) {
+        self.busy_poll.set(BusyPoll::new(limit));
+    }
+
+    pub(crate) fn busy_poll_limit(&self) -> Duration {
+        self.busy_poll.get().limit
     }
 
     pub(crate) fn registered(&self) -> usize {
@@ -188,7 +251,8 @@ impl Driver {
         }
     }
 
-    /// Polls for events (at most `timeout`) and wakes the waiters of every
+    /// Polls for events (at most `timeout`, after a busy poll when the last
+    /// wait was short: see [`BusyPoll`]) and wakes the waiters of every
     /// source that became ready.
     pub(crate) fn poll(
         &self,
@@ -196,7 +260,12 @@ impl Driver {
         wake: impl Fn(WakeToken),
     ) -> Result<(), WouldBlockForever> {
         let mut events = self.events.borrow_mut();
-        match self.poll.borrow_mut().poll(&mut events, timeout) {
+        let polled = if timeout == Some(Duration::ZERO) || self.busy_poll.get().limit.is_zero() {
+            self.poll.borrow_mut().poll(&mut events, timeout)
+        } else {
+            self.wait(&mut events, timeout)
+        };
+        match polled {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(()),
             Err(e) => panic!("sprout: polling for I/O failed: {e}"),
@@ -240,6 +309,31 @@ impl Driver {
         to_wake.into_iter().for_each(wake);
         Ok(())
     }
+
+    /// A wait that may block: spins first if [`BusyPoll`] says so, then
+    /// blocks for what is left of `timeout`.
+    fn wait(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
+        let mut busy = self.busy_poll.get();
+        let start = Instant::now();
+        let mut poll = self.poll.borrow_mut();
+        if busy.should_spin(timeout, self.can_wake()) {
+            loop {
+                poll.poll(events, Some(Duration::ZERO))?;
+                if !events.is_empty() {
+                    // Still hot.
+                    return Ok(());
+                }
+                if start.elapsed() >= busy.limit {
+                    break;
+                }
+            }
+        }
+        let rest = timeout.map(|t| t.saturating_sub(start.elapsed()));
+        let polled = poll.poll(events, rest);
+        busy.record(!events.is_empty(), start.elapsed());
+        self.busy_poll.set(busy);
+        polled
+    }
 }
 
 /// Wakes one waiting greenlet from any thread.
@@ -268,5 +362,94 @@ impl Drop for RemoteWake {
         if !self.sent {
             self.remote.send(None);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+
+    use mio::net::UnixStream;
+
+    use super::{BusyPoll, Driver};
+
+    const LIMIT: Duration = Duration::from_micros(20);
+
+    #[test]
+    fn busy_poll_starts_cold() {
+        assert!(!BusyPoll::new(LIMIT).should_spin(None, true));
+    }
+
+    #[test]
+    fn a_short_wait_turns_spinning_on_and_a_long_one_off() {
+        let mut b = BusyPoll::new(LIMIT);
+        b.record(true, LIMIT);
+        assert!(b.should_spin(None, true));
+        assert!(b.should_spin(Some(LIMIT * 2), true));
+        b.record(true, LIMIT + Duration::from_nanos(1));
+        assert!(!b.should_spin(None, true));
+        b.record(true, Duration::ZERO);
+        assert!(b.should_spin(None, true));
+        // A wait that ran into its timeout says nothing about the next
+        // event: off.
+        b.record(false, Duration::ZERO);
+        assert!(!b.should_spin(None, true));
+    }
+
+    #[test]
+    fn no_spin_without_awaited_io_or_before_a_near_timer() {
+        let mut b = BusyPoll::new(LIMIT);
+        b.record(true, Duration::ZERO);
+        assert!(!b.should_spin(None, false), "only a timer can wake anyone");
+        assert!(!b.should_spin(Some(LIMIT), true), "the timer is due first");
+        assert!(!b.should_spin(Some(Duration::ZERO), true));
+    }
+
+    #[test]
+    fn a_zero_limit_never_spins() {
+        let mut b = BusyPoll::new(Duration::ZERO);
+        b.record(true, Duration::ZERO);
+        assert!(!b.should_spin(None, true));
+    }
+
+    /// A driver with one registered socket pair and one I/O waiter, hot.
+    fn hot_driver() -> (Driver, UnixStream, UnixStream, usize, u32) {
+        let driver = Driver::new().unwrap();
+        // Long enough that the first wait below, which returns at once,
+        // surely counts as short.
+        driver.set_busy_poll(Duration::from_millis(200));
+        let (mut a, b) = UnixStream::pair().unwrap();
+        let (key, generation) = driver.register(&mut a).unwrap();
+        driver.add_io_waiter(1);
+        // The registration's first events (writable) end a short wait.
+        driver.poll(None, |_| {}).unwrap();
+        assert!(driver.busy_poll.get().should_spin(None, true));
+        (driver, a, b, key, generation)
+    }
+
+    #[test]
+    fn a_spinning_wait_returns_the_event_that_ends_it() {
+        let (driver, mut a, mut b, key, generation) = hot_driver();
+        driver.with_source(key, generation, |s| s.readable = false);
+        b.write_all(b"x").unwrap();
+        driver.poll(None, |_| {}).unwrap();
+        assert_eq!(
+            driver.with_source(key, generation, |s| s.readable),
+            Some(true)
+        );
+        let mut buf = [0; 1];
+        assert_eq!(a.read(&mut buf).unwrap(), 1);
+    }
+
+    #[test]
+    fn a_spinning_wait_still_lasts_its_whole_timeout() {
+        let (driver, _a, _b, _, _) = hot_driver();
+        let timeout = Duration::from_millis(250);
+        let start = Instant::now();
+        driver.poll(Some(timeout), |_| {}).unwrap();
+        assert!(start.elapsed() >= timeout, "{:?}", start.elapsed());
+        // It ran into its timeout: no spinning next time.
+        assert!(!driver.busy_poll.get().should_spin(None, true));
     }
 }

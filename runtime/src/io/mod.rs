@@ -10,9 +10,37 @@ mod registration;
 pub use driver::RemoteWake;
 pub use registration::Registration;
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::hub::{Woke, WouldBlockForever, with_hub};
+
+/// Sets how long this thread's hub may poll for I/O without sleeping
+/// before it blocks (see [Busy polling](self#busy-polling));
+/// `Duration::ZERO` turns busy polling off. Other threads' hubs keep
+/// theirs.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// sprout_runtime::io::set_busy_poll(Duration::ZERO); // always sleep at once
+/// assert_eq!(sprout_runtime::io::busy_poll(), Duration::ZERO);
+/// ```
+pub fn set_busy_poll(limit: Duration) {
+    with_hub(|hub| hub.driver.set_busy_poll(limit));
+}
+
+/// How long this thread's hub may poll for I/O without sleeping (see
+/// [Busy polling](self#busy-polling)); `Duration::ZERO` when off.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// sprout_runtime::io::set_busy_poll(Duration::from_micros(50));
+/// assert_eq!(sprout_runtime::io::busy_poll(), Duration::from_micros(50));
+/// ```
+pub fn busy_poll() -> Duration {
+    with_hub(|hub| hub.driver.busy_poll_limit())
+}
 
 /// Parks the current greenlet until the [`RemoteWake`] handed to `submit`
 /// is woken (from any thread) or `deadline` passes. Blocks the current
