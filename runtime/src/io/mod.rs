@@ -3,6 +3,22 @@
 //! [`Registration`] registers a `mio` source once with the current thread's
 //! hub and provides the `read_with`/`write_with` retry loop. [`RemoteWake`]
 //! lets another OS thread (the thread pool) wake a waiting greenlet.
+//!
+//! # Busy polling
+//!
+//! A hub with nothing to run polls for I/O without sleeping for a short
+//! while (20 µs by default) before it blocks in the kernel, but only right
+//! after a wait that was itself that short. So a loaded server keeps its
+//! CPU awake between requests, while an idle or quiet hub sleeps at once
+//! (it wastes at most one such spin per lull). A thread asleep on an idle
+//! CPU costs whoever wakes it (a client writing to the socket, often on
+//! another core) an inter-processor interrupt, which virtual machines make
+//! expensive: on the two-core VM of `BENCHMARKS.md`, connect-per-request
+//! churn served about 15% more requests per second this way, for about 25%
+//! more server CPU per request. Waits for nothing but a timer are never
+//! spun. [`set_busy_poll`] or the `SPROUT_BUSY_POLL_US` environment
+//! variable (read when a hub is created; `0` turns it off) changes the
+//! limit.
 
 pub(crate) mod driver;
 mod registration;
