@@ -25,10 +25,13 @@ rows of one table, not tables of different days.
 {out}
 Reading the tables: with one load generator on one shared core, requests/s and latency mostly
 measure the load generator and whatever else ran at the time; the server CPU per request is the
-server's own cost. Two known costs in sprout's per-request path, both in the runtime: a read
-always ends with a `WouldBlock` system call (tokio clears readiness after a short read; sprout's
-registration first needs to keep "read closed" sticky, or end of file in the same readiness
-event would be lost), and the hub calls `getpid` on every loop turn (the fork check).
+server's own cost. In the churn table the load generator's core is saturated, so requests/s is
+its cost per request, and part of that cost is waking the server: a server thread asleep on an
+idle vCPU needs an inter-processor interrupt, which this nested-virtualised VM makes expensive.
+may's accept thread and worker keep their core busy, so its clients rarely pay for one; sprout's
+hub polls for up to 20 µs before it sleeps when its last wait was that short
+(`sprout::io::set_busy_poll`, `SPROUT_BUSY_POLL_US`), which removes most of those interrupts for
+some more server CPU per request.
 <!-- net:end -->"""
 doc = open("BENCHMARKS.md").read()
 if "<!-- net:begin -->" in doc:
