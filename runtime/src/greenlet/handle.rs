@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::error::JoinError;
 use super::id::GreenletId;
+use super::wait::{Notifier, Notifiers};
 use crate::hub::{Completion, WakeToken, Woke, with_hub};
 
 /// How a greenlet ended, as passed to [`JoinHandle::link`] callbacks.
@@ -61,6 +62,8 @@ pub(crate) struct Packet<T> {
     done: Cell<Option<u64>>,
     kind: Cell<ExitKind>,
     joiners: RefCell<Vec<WakeToken>>,
+    /// `iwait` iterators to tell when the greenlet ends.
+    notifiers: Notifiers,
     links: RefCell<Vec<Link>>,
 }
 
@@ -73,6 +76,7 @@ impl<T> Packet<T> {
             done: Cell::new(None),
             kind: Cell::new(ExitKind::Returned),
             joiners: RefCell::new(Vec::new()),
+            notifiers: Notifiers::new(),
             links: RefCell::new(Vec::new()),
         }
     }
@@ -88,11 +92,15 @@ impl<T> Packet<T> {
     pub(crate) fn add_joiner(&self, token: WakeToken) {
         let mut joiners = self.joiners.borrow_mut();
         if joiners.len() >= 32 {
-            // Drop tokens of waits that already ended (iwait/join_timeout
-            // loops), so the list stays short.
+            // Drop tokens of waits that already ended (join_timeout loops),
+            // so the list stays short.
             with_hub(|hub| joiners.retain(|t| hub.token_is_waiting(*t)));
         }
         joiners.push(token);
+    }
+
+    pub(crate) fn add_notifier(&self, notifier: Notifier) {
+        self.notifiers.add(notifier);
     }
 
     fn describe(&self, e: &JoinError) -> String {
@@ -143,6 +151,7 @@ impl<T> Packet<T> {
                 hub.wake(t);
             }
         });
+        self.notifiers.notify_all();
         let links = std::mem::take(&mut *self.links.borrow_mut());
         if !links.is_empty() {
             let exit = self.exit();

@@ -16,6 +16,9 @@ pub use builder::Builder;
 pub use error::JoinError;
 pub use handle::{Exit, ExitKind, JoinHandle};
 pub use id::{Greenlet, GreenletId};
+#[doc(hidden)]
+pub use wait::Notifier;
+pub(crate) use wait::Notifiers;
 pub use wait::{Iwait, Waitable, iwait, joinall, killall, wait};
 
 use std::marker::PhantomData;

@@ -1,5 +1,10 @@
 //! Waiting on several greenlets: `joinall`, `killall`, `wait`, `iwait`.
 
+use std::cell::{Cell, RefCell};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::fmt;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use super::error::JoinError;
@@ -7,7 +12,11 @@ use super::handle::JoinHandle;
 use crate::hub::{WakeToken, Woke, park};
 
 /// Something a greenlet can wait to become ready: implemented by
-/// [`JoinHandle`] (ready once the greenlet ended).
+/// [`JoinHandle`] (ready once the greenlet ended), [`Event`] and
+/// [`AsyncResult`].
+///
+/// [`Event`]: crate::sync::Event
+/// [`AsyncResult`]: crate::sync::AsyncResult
 pub trait Waitable {
     /// Whether it is ready now. Never blocks.
     fn is_ready(&self) -> bool;
@@ -16,9 +25,10 @@ pub trait Waitable {
     #[doc(hidden)]
     fn ready_ticket(&self) -> Option<u64>;
 
-    /// Registers a wake-up for when it becomes ready.
+    /// Registers `notifier`, called while the object is not ready: the
+    /// object calls [`Notifier::notify`] the next time it becomes ready.
     #[doc(hidden)]
-    fn add_waiter(&self, token: WakeToken);
+    fn add_notifier(&self, notifier: Notifier);
 }
 
 impl<T> Waitable for JoinHandle<T> {
@@ -30,8 +40,96 @@ impl<T> Waitable for JoinHandle<T> {
         self.packet.done_ticket()
     }
 
-    fn add_waiter(&self, token: WakeToken) {
-        self.packet.add_joiner(token);
+    fn add_notifier(&self, notifier: Notifier) {
+        self.packet.add_notifier(notifier);
+    }
+}
+
+/// Tells one [`Iwait`] that one of its objects became ready.
+///
+/// An object keeps the notifiers registered with it and calls
+/// [`notify`](Self::notify) on each when it becomes ready, then drops them.
+#[doc(hidden)]
+#[derive(Clone)]
+pub struct Notifier {
+    set: Rc<ReadySet>,
+    index: usize,
+}
+
+/// What the objects of one [`Iwait`] report to it.
+struct ReadySet {
+    /// Indices notified since the iterator last looked.
+    notified: RefCell<Vec<usize>>,
+    /// The iterator's current park; the first notification wakes it.
+    token: Cell<Option<WakeToken>>,
+    /// The iterator is gone: notifications are dropped.
+    closed: Cell<bool>,
+}
+
+impl Notifier {
+    /// Reports the object as ready and wakes the iterator if it waits.
+    /// Never switches.
+    pub fn notify(&self) {
+        if self.set.closed.get() {
+            return;
+        }
+        self.set.notified.borrow_mut().push(self.index);
+        if let Some(t) = self.set.token.take() {
+            t.wake();
+        }
+    }
+
+    /// Whether the iterator still listens (a holder may drop it otherwise).
+    pub fn is_live(&self) -> bool {
+        !self.set.closed.get()
+    }
+}
+
+impl fmt::Debug for Notifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Notifier")
+            .field("index", &self.index)
+            .field("live", &self.is_live())
+            .finish()
+    }
+}
+
+/// The notifiers registered with one object: added by [`iwait`], notified
+/// once when the object becomes ready. Notifiers of finished iterators are
+/// pruned as the list grows, so repeated `wait` calls with timeouts keep it
+/// short.
+#[derive(Debug, Default)]
+pub(crate) struct Notifiers {
+    list: RefCell<Vec<Notifier>>,
+    /// Length at which dead notifiers are pruned next (doubles with the
+    /// live count, so adding stays amortised O(1)).
+    prune_at: Cell<usize>,
+}
+
+impl Notifiers {
+    pub(crate) const fn new() -> Self {
+        Notifiers {
+            list: RefCell::new(Vec::new()),
+            prune_at: Cell::new(0),
+        }
+    }
+
+    pub(crate) fn add(&self, notifier: Notifier) {
+        let mut list = self.list.borrow_mut();
+        if list.len() >= self.prune_at.get().max(32) {
+            list.retain(Notifier::is_live);
+            self.prune_at.set(list.len() * 2);
+        }
+        list.push(notifier);
+    }
+
+    /// Notifies and drops every registered notifier.
+    pub(crate) fn notify_all(&self) {
+        let list = std::mem::take(&mut *self.list.borrow_mut());
+        self.prune_at.set(0);
+        for n in list {
+            n.notify();
+        }
     }
 }
 
@@ -90,10 +188,30 @@ pub fn wait(
 /// (gevent's `iwait`, the `as_completed` pattern); ends when all were
 /// yielded or `timeout` passes. Each `next` blocks the current greenlet
 /// until one more is ready.
+///
+/// Objects ready already come first, in the order they became ready. Each
+/// object is registered once, so iterating over `n` objects costs
+/// O(n log n) in all, however they complete.
 pub fn iwait<'a>(objects: &'a [&'a dyn Waitable], timeout: Option<Duration>) -> Iwait<'a> {
+    let set = Rc::new(ReadySet {
+        notified: RefCell::new(Vec::new()),
+        token: Cell::new(None),
+        closed: Cell::new(false),
+    });
+    let mut ready = BinaryHeap::new();
+    for (index, o) in objects.iter().enumerate() {
+        match o.ready_ticket() {
+            Some(t) => ready.push(Reverse((t, index))),
+            None => o.add_notifier(Notifier {
+                set: Rc::clone(&set),
+                index,
+            }),
+        }
+    }
     Iwait {
         objects,
-        yielded: vec![false; objects.len()],
+        set,
+        ready,
         remaining: objects.len(),
         deadline: timeout.map(|t| Instant::now() + t),
     }
@@ -102,13 +220,15 @@ pub fn iwait<'a>(objects: &'a [&'a dyn Waitable], timeout: Option<Duration>) -> 
 /// Iterator returned by [`iwait`].
 pub struct Iwait<'a> {
     objects: &'a [&'a dyn Waitable],
-    yielded: Vec<bool>,
+    set: Rc<ReadySet>,
+    /// Objects seen ready and not yielded yet, earliest ticket first.
+    ready: BinaryHeap<Reverse<(u64, usize)>>,
     remaining: usize,
     deadline: Option<Instant>,
 }
 
-impl std::fmt::Debug for Iwait<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for Iwait<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Iwait")
             .field("len", &self.objects.len())
             .field("remaining", &self.remaining)
@@ -117,14 +237,33 @@ impl std::fmt::Debug for Iwait<'_> {
 }
 
 impl Iwait<'_> {
-    fn first_ready(&self) -> Option<usize> {
-        self.objects
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| !self.yielded[*i])
-            .filter_map(|(i, o)| o.ready_ticket().map(|t| (t, i)))
-            .min()
-            .map(|(_, i)| i)
+    fn notifier(&self, index: usize) -> Notifier {
+        Notifier {
+            set: Rc::clone(&self.set),
+            index,
+        }
+    }
+
+    /// Moves the notified objects into the heap, and returns the earliest
+    /// ready one. An object that is no longer ready (an `Event` cleared
+    /// again) is registered anew; one made ready again since is ordered by
+    /// its latest ticket.
+    fn take_ready(&mut self) -> Option<usize> {
+        let notified = std::mem::take(&mut *self.set.notified.borrow_mut());
+        for index in notified {
+            match self.objects[index].ready_ticket() {
+                Some(t) => self.ready.push(Reverse((t, index))),
+                None => self.objects[index].add_notifier(self.notifier(index)),
+            }
+        }
+        while let Some(Reverse((t, index))) = self.ready.pop() {
+            match self.objects[index].ready_ticket() {
+                Some(now) if now == t => return Some(index),
+                Some(now) => self.ready.push(Reverse((now, index))),
+                None => self.objects[index].add_notifier(self.notifier(index)),
+            }
+        }
+        None
     }
 }
 
@@ -136,23 +275,30 @@ impl Iterator for Iwait<'_> {
             return None;
         }
         loop {
-            if let Some(i) = self.first_ready() {
-                self.yielded[i] = true;
+            if let Some(i) = self.take_ready() {
                 self.remaining -= 1;
                 return Some(i);
             }
-            let woke = park("iwait", self.deadline, |t| {
-                for (i, o) in self.objects.iter().enumerate() {
-                    if !self.yielded[i] {
-                        o.add_waiter(t);
-                    }
+            let set = Rc::clone(&self.set);
+            let woke = park("iwait", self.deadline, |t| set.token.set(Some(t)))
+                .unwrap_or_else(|e| panic!("{e}"));
+            self.set.token.set(None);
+            if woke == Woke::TimedOut {
+                if let Some(i) = self.take_ready() {
+                    self.remaining -= 1;
+                    return Some(i);
                 }
-            })
-            .unwrap_or_else(|e| panic!("{e}"));
-            if woke == Woke::TimedOut && self.first_ready().is_none() {
                 self.remaining = 0;
                 return None;
             }
         }
+    }
+}
+
+impl Drop for Iwait<'_> {
+    fn drop(&mut self) {
+        // The objects drop our notifiers when they fire or prune.
+        self.set.closed.set(true);
+        self.set.notified.borrow_mut().clear();
     }
 }

@@ -8,8 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::error::GetTimeoutError;
 use super::event::Event;
-use crate::greenlet::{Exit, Waitable};
-use crate::hub::WakeToken;
+use crate::greenlet::{Exit, Notifier, Waitable};
 
 /// A result that is set once, to a value or an error, and that any number of
 /// greenlets wait for (gevent's `AsyncResult`, a one-shot future).
@@ -221,8 +220,8 @@ impl<T, E> Waitable for AsyncResult<T, E> {
         self.ready.ready_ticket()
     }
 
-    fn add_waiter(&self, token: WakeToken) {
-        self.ready.add_waiter(token);
+    fn add_notifier(&self, notifier: Notifier) {
+        self.ready.add_notifier(notifier);
     }
 }
 

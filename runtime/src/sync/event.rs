@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use super::wait_list::WaitList;
 use super::waiter::{WaitGuard, Waiters, deadlock, expired, wake_all};
-use crate::greenlet::Waitable;
-use crate::hub::{WakeToken, with_hub};
+use crate::greenlet::{Notifier, Notifiers, Waitable};
+use crate::hub::with_hub;
 
 /// A flag that greenlets wait for (gevent's `Event`): [`set`](Event::set)
 /// wakes every waiter, [`clear`](Event::clear) lowers it again.
@@ -34,8 +34,8 @@ pub struct Event {
     /// Hub ticket of the last `set`, for `iwait`'s completion order.
     ticket: Cell<Option<u64>>,
     waiters: Waiters<bool>,
-    /// Tokens of `wait`/`iwait` calls over several objects.
-    others: RefCell<Vec<WakeToken>>,
+    /// `wait`/`iwait` calls over several objects.
+    others: Notifiers,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -52,7 +52,7 @@ impl Event {
             flag: Cell::new(false),
             ticket: Cell::new(None),
             waiters: RefCell::new(WaitList::new()),
-            others: RefCell::new(Vec::new()),
+            others: Notifiers::new(),
             _not_send: PhantomData,
         }
     }
@@ -69,10 +69,7 @@ impl Event {
             self.ticket.set(Some(with_hub(|hub| hub.ticket())));
         }
         wake_all(&self.waiters, |s| *s = true);
-        let others = std::mem::take(&mut *self.others.borrow_mut());
-        for t in others {
-            t.wake();
-        }
+        self.others.notify_all();
     }
 
     /// Lowers the flag; later waits block until the next [`set`](Self::set).
@@ -129,14 +126,8 @@ impl Waitable for Event {
         self.ticket.get()
     }
 
-    fn add_waiter(&self, token: WakeToken) {
-        let mut others = self.others.borrow_mut();
-        if others.len() >= 32 {
-            // Forget tokens of waits that already ended, so repeated
-            // `wait_timeout`-style loops keep the list short.
-            with_hub(|hub| others.retain(|t| hub.token_is_waiting(*t)));
-        }
-        others.push(token);
+    fn add_notifier(&self, notifier: Notifier) {
+        self.others.add(notifier);
     }
 }
 
