@@ -31,7 +31,9 @@ idle vCPU needs an inter-processor interrupt, which this nested-virtualised VM m
 may's accept thread and worker keep their core busy, so its clients rarely pay for one; sprout's
 hub polls for up to 20 µs before it sleeps when its last wait was that short
 (`sprout::io::set_busy_poll`, `SPROUT_BUSY_POLL_US`), which removes most of those interrupts for
-some more server CPU per request.
+some more server CPU per request. From one run of this script to the next, the ping-pong
+rows at 100 to 10,000 connections move by up to about 10% for every server, so sprout, tokio
+and the mio loop trade places there; compare them over several runs.
 <!-- net:end -->"""
 doc = open("BENCHMARKS.md").read()
 if "<!-- net:begin -->" in doc:

@@ -580,8 +580,8 @@ fn load(args: &[String]) -> io::Result<Stats> {
 }
 
 fn run(quick: bool) -> io::Result<()> {
-    let ms = if quick { 500 } else { 1000 };
-    let reps = if quick { 1 } else { 3 };
+    let ms = if quick { 500 } else { 2000 };
+    let reps = if quick { 1 } else { 5 };
     let scenarios: Vec<(String, Vec<String>)> = [1usize, 100, 1000, 10_000]
         .iter()
         .map(|&n| {
