@@ -581,7 +581,7 @@ fn load(args: &[String]) -> io::Result<Stats> {
 
 fn run(quick: bool) -> io::Result<()> {
     let ms = if quick { 500 } else { 2000 };
-    let reps = if quick { 1 } else { 5 };
+    let reps = if quick { 1 } else { 7 };
     let scenarios: Vec<(String, Vec<String>)> = [1usize, 100, 1000, 10_000]
         .iter()
         .map(|&n| {
