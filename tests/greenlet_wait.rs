@@ -95,3 +95,23 @@ fn dropping_an_iwait_part_way_leaves_the_objects_usable() {
     assert_eq!(b.join().unwrap(), 2);
     assert_eq!(a.join().unwrap(), 1);
 }
+
+#[test]
+fn twenty_thousand_greenlets_wait_on_one_handle() {
+    // Every waiter registers with the one handle; registering stays cheap
+    // however many waits are live at once.
+    const N: usize = 20_000;
+    let target = Rc::new(spawn(yield_now));
+    let waiters: Vec<_> = (0..N)
+        .map(|_| {
+            let target = Rc::clone(&target);
+            spawn(move || target.wait_timeout(Duration::from_secs(60)))
+        })
+        .collect();
+    let woken = sprout::joinall(waiters)
+        .into_iter()
+        .filter(|r| *r.as_ref().unwrap())
+        .count();
+    assert_eq!(woken, N);
+    assert!(target.is_finished());
+}

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::error::JoinError;
 use super::id::GreenletId;
-use super::wait::{Notifier, Notifiers};
+use super::wait::{Notifier, Notifiers, Registrations};
 use crate::hub::{Completion, WakeToken, Woke, with_hub};
 
 /// How a greenlet ended, as passed to [`JoinHandle::link`] callbacks.
@@ -61,7 +61,8 @@ pub(crate) struct Packet<T> {
     /// Completion order ticket, set when the greenlet ends.
     done: Cell<Option<u64>>,
     kind: Cell<ExitKind>,
-    joiners: RefCell<Vec<WakeToken>>,
+    /// Parks of `join`/`join_timeout`/`wait_timeout` calls.
+    joiners: Registrations<WakeToken>,
     /// `iwait` iterators to tell when the greenlet ends.
     notifiers: Notifiers,
     links: RefCell<Vec<Link>>,
@@ -75,7 +76,7 @@ impl<T> Packet<T> {
             result: RefCell::new(None),
             done: Cell::new(None),
             kind: Cell::new(ExitKind::Returned),
-            joiners: RefCell::new(Vec::new()),
+            joiners: Registrations::new(),
             notifiers: Notifiers::new(),
             links: RefCell::new(Vec::new()),
         }
@@ -90,17 +91,13 @@ impl<T> Packet<T> {
     }
 
     pub(crate) fn add_joiner(&self, token: WakeToken) {
-        let mut joiners = self.joiners.borrow_mut();
-        if joiners.len() >= 32 {
-            // Drop tokens of waits that already ended (join_timeout loops),
-            // so the list stays short.
-            with_hub(|hub| joiners.retain(|t| hub.token_is_waiting(*t)));
-        }
-        joiners.push(token);
+        // Tokens of waits that already ended (join_timeout loops) are
+        // pruned as the list grows.
+        with_hub(|hub| self.joiners.add(token, |t| hub.token_is_waiting(*t)));
     }
 
     pub(crate) fn add_notifier(&self, notifier: Notifier) {
-        self.notifiers.add(notifier);
+        self.notifiers.add_notifier(notifier);
     }
 
     fn describe(&self, e: &JoinError) -> String {
@@ -146,8 +143,7 @@ impl<T> Packet<T> {
         *self.result.borrow_mut() = Some(outcome);
         with_hub(|hub| {
             self.done.set(Some(hub.ticket()));
-            let joiners = std::mem::take(&mut *self.joiners.borrow_mut());
-            for t in joiners {
+            for t in self.joiners.take_all() {
                 hub.wake(t);
             }
         });

@@ -94,40 +94,67 @@ impl fmt::Debug for Notifier {
     }
 }
 
-/// The notifiers registered with one object: added by [`iwait`], notified
-/// once when the object becomes ready. Notifiers of finished iterators are
-/// pruned as the list grows, so repeated `wait` calls with timeouts keep it
-/// short.
-#[derive(Debug, Default)]
-pub(crate) struct Notifiers {
-    list: RefCell<Vec<Notifier>>,
-    /// Length at which dead notifiers are pruned next (doubles with the
-    /// live count, so adding stays amortised O(1)).
+/// Registrations kept by one object until it becomes ready (wake tokens of
+/// joins, notifiers of `iwait`s). Entries whose wait has ended are pruned as
+/// the list grows, at lengths that double with the live count, so adding
+/// stays amortised O(1) however many waits come and go (repeated calls
+/// with timeouts, say).
+#[derive(Debug)]
+pub(crate) struct Registrations<T> {
+    list: RefCell<Vec<T>>,
+    /// Length at which ended entries are pruned next.
     prune_at: Cell<usize>,
 }
 
-impl Notifiers {
+impl<T> Default for Registrations<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> Registrations<T> {
     pub(crate) const fn new() -> Self {
-        Notifiers {
+        Registrations {
             list: RefCell::new(Vec::new()),
             prune_at: Cell::new(0),
         }
     }
 
-    pub(crate) fn add(&self, notifier: Notifier) {
+    /// Adds `item`; `is_live` tells which older entries still wait.
+    pub(crate) fn add(&self, item: T, is_live: impl FnMut(&T) -> bool) {
         let mut list = self.list.borrow_mut();
         if list.len() >= self.prune_at.get().max(32) {
-            list.retain(Notifier::is_live);
+            list.retain(is_live);
             self.prune_at.set(list.len() * 2);
         }
-        list.push(notifier);
+        list.push(item);
+    }
+
+    /// Removes and returns every entry.
+    pub(crate) fn take_all(&self) -> Vec<T> {
+        self.prune_at.set(0);
+        std::mem::take(&mut *self.list.borrow_mut())
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.list.borrow().len()
+    }
+}
+
+/// The notifiers registered with one object, notified once when it becomes
+/// ready.
+pub(crate) type Notifiers = Registrations<Notifier>;
+
+impl Registrations<Notifier> {
+    /// Registers an `iwait`'s notifier.
+    pub(crate) fn add_notifier(&self, notifier: Notifier) {
+        self.add(notifier, Notifier::is_live);
     }
 
     /// Notifies and drops every registered notifier.
     pub(crate) fn notify_all(&self) {
-        let list = std::mem::take(&mut *self.list.borrow_mut());
-        self.prune_at.set(0);
-        for n in list {
+        for n in self.take_all() {
             n.notify();
         }
     }
@@ -300,5 +327,36 @@ impl Drop for Iwait<'_> {
         // The objects drop our notifiers when they fire or prune.
         self.set.closed.set(true);
         self.set.notified.borrow_mut().clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Registrations;
+
+    #[test]
+    fn ended_entries_are_pruned_as_the_list_grows() {
+        let r = Registrations::new();
+        // Only multiples of 10 stay live.
+        for i in 0..10_000u32 {
+            r.add(i, |x| x % 10 == 0);
+        }
+        // Bounded by twice the live count plus the growth since the last
+        // prune, far below the 10,000 added.
+        assert!(r.len() < 2_100, "{}", r.len());
+        // No live entry was dropped, and the order is kept.
+        let all = r.take_all();
+        let live: Vec<u32> = all.into_iter().filter(|x| x % 10 == 0).collect();
+        assert_eq!(live, (0..10_000).step_by(10).collect::<Vec<_>>());
+        assert_eq!(r.len(), 0);
+    }
+
+    #[test]
+    fn live_entries_are_kept_in_order() {
+        let r = Registrations::new();
+        for i in 0..1_000u32 {
+            r.add(i, |_| true);
+        }
+        assert_eq!(r.take_all(), (0..1_000).collect::<Vec<_>>());
     }
 }

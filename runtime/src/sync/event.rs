@@ -127,7 +127,7 @@ impl Waitable for Event {
     }
 
     fn add_notifier(&self, notifier: Notifier) {
-        self.others.add(notifier);
+        self.others.add_notifier(notifier);
     }
 }
 
