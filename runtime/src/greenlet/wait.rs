@@ -220,28 +220,21 @@ pub fn wait(
 /// object is registered once, so iterating over `n` objects costs
 /// O(n log n) in all, however they complete.
 pub fn iwait<'a>(objects: &'a [&'a dyn Waitable], timeout: Option<Duration>) -> Iwait<'a> {
-    let set = Rc::new(ReadySet {
-        notified: RefCell::new(Vec::new()),
-        token: Cell::new(None),
-        closed: Cell::new(false),
-    });
-    let mut ready = BinaryHeap::new();
-    for (index, o) in objects.iter().enumerate() {
-        match o.ready_ticket() {
-            Some(t) => ready.push(Reverse((t, index))),
-            None => o.add_notifier(Notifier {
-                set: Rc::clone(&set),
-                index,
-            }),
-        }
-    }
-    Iwait {
+    let mut it = Iwait {
         objects,
-        set,
-        ready,
+        set: Rc::new(ReadySet {
+            notified: RefCell::new(Vec::new()),
+            token: Cell::new(None),
+            closed: Cell::new(false),
+        }),
+        ready: BinaryHeap::new(),
         remaining: objects.len(),
         deadline: timeout.map(|t| Instant::now() + t),
+    };
+    for index in 0..objects.len() {
+        it.enlist(index);
     }
+    it
 }
 
 /// Iterator returned by [`iwait`].
@@ -264,31 +257,33 @@ impl fmt::Debug for Iwait<'_> {
 }
 
 impl Iwait<'_> {
-    fn notifier(&self, index: usize) -> Notifier {
-        Notifier {
-            set: Rc::clone(&self.set),
-            index,
+    /// Puts object `index` in the heap by its ticket if it is ready, or
+    /// registers a notifier with it if not.
+    fn enlist(&mut self, index: usize) {
+        let object = self.objects[index];
+        match object.ready_ticket() {
+            Some(t) => self.ready.push(Reverse((t, index))),
+            None => object.add_notifier(Notifier {
+                set: Rc::clone(&self.set),
+                index,
+            }),
         }
     }
 
-    /// Moves the notified objects into the heap, and returns the earliest
-    /// ready one. An object that is no longer ready (an `Event` cleared
-    /// again) is registered anew; one made ready again since is ordered by
-    /// its latest ticket.
+    /// Enlists the notified objects, and returns the earliest ready one. An
+    /// object that is no longer ready (an `Event` cleared again) is
+    /// registered anew; one made ready again since is ordered by its latest
+    /// ticket.
     fn take_ready(&mut self) -> Option<usize> {
         let notified = std::mem::take(&mut *self.set.notified.borrow_mut());
         for index in notified {
-            match self.objects[index].ready_ticket() {
-                Some(t) => self.ready.push(Reverse((t, index))),
-                None => self.objects[index].add_notifier(self.notifier(index)),
-            }
+            self.enlist(index);
         }
         while let Some(Reverse((t, index))) = self.ready.pop() {
-            match self.objects[index].ready_ticket() {
-                Some(now) if now == t => return Some(index),
-                Some(now) => self.ready.push(Reverse((now, index))),
-                None => self.objects[index].add_notifier(self.notifier(index)),
+            if self.objects[index].ready_ticket() == Some(t) {
+                return Some(index);
             }
+            self.enlist(index);
         }
         None
     }
@@ -301,23 +296,21 @@ impl Iterator for Iwait<'_> {
         if self.remaining == 0 {
             return None;
         }
+        let mut timed_out = false;
         loop {
             if let Some(i) = self.take_ready() {
                 self.remaining -= 1;
                 return Some(i);
             }
+            if timed_out {
+                self.remaining = 0;
+                return None;
+            }
             let set = Rc::clone(&self.set);
             let woke = park("iwait", self.deadline, |t| set.token.set(Some(t)))
                 .unwrap_or_else(|e| panic!("{e}"));
             self.set.token.set(None);
-            if woke == Woke::TimedOut {
-                if let Some(i) = self.take_ready() {
-                    self.remaining -= 1;
-                    return Some(i);
-                }
-                self.remaining = 0;
-                return None;
-            }
+            timed_out = woke == Woke::TimedOut;
         }
     }
 }
