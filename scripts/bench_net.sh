@@ -17,7 +17,7 @@ section = f"""<!-- net:begin -->
 ## Net
 
 Command: `scripts/bench_net.sh` (runs `target/release/net_echo run`, built from
-`bench/src/bin/net_echo.rs`). Machine: {cpu}, {platform.system()} {platform.release()};
+`bench/src/bin/net_echo/`). Machine: {cpu}, {platform.system()} {platform.release()};
 {datetime.date.today().isoformat()}; load average at the end: {load}. The machine has two
 cores shared with other work, so figures move by tens of percent between runs: compare
 rows of one table, not tables of different days.

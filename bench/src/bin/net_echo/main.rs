@@ -6,12 +6,20 @@
 //! (a single-threaded mio client, also in this binary) runs pinned to core
 //! 0. Loads: 64-byte ping-pong over 1, 100, 1,000 and 10,000 connections,
 //! and connect-per-request churn (connect, send 64 bytes, read the echo,
-//! close) with 64 in flight. Reports requests/s, p50/p99 latency and the
-//! server's peak RSS (`VmHWM`).
+//! close) with 64 in flight. Reports requests/s, p50/p99 latency, the
+//! server's CPU time per request and its peak RSS (`VmHWM`), and each
+//! server's requests/s over each peer's, paired cycle by cycle.
+//!
+//! Up to 1,000 connections and for churn, all four servers run at once and
+//! the load generator drives them in turn in short slices (see
+//! [`rotate`]), so that the drift of a shared virtual machine hits all
+//! servers alike. 10,000 connections per server do not fit four servers in
+//! the fd limit; there the servers run one after the other, several
+//! interleaved times.
 //!
 //! ```text
 //! cargo build --release -p sprout-bench --bin net_echo
-//! target/release/net_echo run            # all servers, all loads (about a minute)
+//! target/release/net_echo run            # all servers, all loads (about four minutes)
 //! target/release/net_echo run --quick    # shorter runs
 //! ```
 //!
@@ -27,6 +35,8 @@ use std::time::{Duration, Instant};
 
 use mio::net::TcpStream as MioStream;
 use mio::{Events, Interest, Poll, Token};
+
+mod rotate;
 
 const MSG: usize = 64;
 const SERVERS: [&str; 4] = ["sprout", "tokio", "may", "mio"];
@@ -51,10 +61,13 @@ fn main() -> io::Result<()> {
             print_stats(&churn(addr, inflight, Duration::from_millis(millis), pid)?);
             Ok(())
         }
+        Some("rotate") => rotate_load(&args[1..]),
         Some("run") => run(args.iter().any(|a| a == "--quick")),
         _ => {
             eprintln!(
-                "usage: net_echo run [--quick] | server IMPL | load ADDR CONNS MS | churn ADDR INFLIGHT MS"
+                "usage: net_echo run [--quick] | server IMPL | load ADDR CONNS MS [PID] | \
+                 churn ADDR INFLIGHT MS [PID] | \
+                 rotate pingpong|churn N SLICE_MS CYCLES ADDR,PID..."
             );
             std::process::exit(2);
         }
@@ -498,6 +511,50 @@ fn churn(
     })
 }
 
+/// `rotate pingpong|churn N SLICE_MS CYCLES ADDR,PID...`: the rotating load
+/// of [`rotate`], one `TOTAL` and one `RATES` line per target.
+fn rotate_load(args: &[String]) -> io::Result<()> {
+    let n: usize = args[1].parse().expect("connection count");
+    let load = match args[0].as_str() {
+        "pingpong" => rotate::Load::PingPong(n),
+        "churn" => rotate::Load::Churn(n),
+        other => panic!("unknown load {other:?}"),
+    };
+    let slice = Duration::from_millis(args[2].parse().expect("slice in ms"));
+    let cycles: usize = args[3].parse().expect("cycle count");
+    let targets: Vec<rotate::Target> = args[4..]
+        .iter()
+        .map(|t| {
+            let (addr, pid) = t.split_once(',').expect("ADDR,PID");
+            rotate::Target {
+                addr: addr.parse().expect("address"),
+                pid: pid.parse().expect("pid"),
+            }
+        })
+        .collect();
+    for (i, t) in rotate::run(load, &targets, slice, cycles)?
+        .iter()
+        .enumerate()
+    {
+        let pct = |p: f64| {
+            let l = &t.latencies;
+            l.get(((l.len().max(1) - 1) as f64 * p).round() as usize)
+                .map_or(f64::NAN, |&ns| ns as f64 / 1000.0)
+        };
+        println!(
+            "TOTAL {i} {} {:.4} {:.1} {:.1} {}",
+            t.requests,
+            t.secs,
+            pct(0.50),
+            pct(0.99),
+            t.cpu_ns
+        );
+        let rates: Vec<String> = t.rates.iter().map(|r| format!("{r:.0}")).collect();
+        println!("RATES {i} {}", rates.join(" "));
+    }
+    Ok(())
+}
+
 // ===== the orchestrator =====
 
 /// A server process pinned to core 1.
@@ -549,24 +606,30 @@ impl Drop for Server {
     }
 }
 
-/// Runs the load generator pinned to core 0 and parses its result line.
-fn load(args: &[String]) -> io::Result<Stats> {
+/// Runs the load generator pinned to core 0 and returns what it printed.
+fn load_output(args: &[String]) -> io::Result<String> {
     let exe = std::env::current_exe()?;
     let out = Command::new("taskset")
         .args(["-c", "0"])
         .arg(&exe)
         .args(args)
         .output()?;
-    let text = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        panic!(
+            "load {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Runs one `load` or `churn` and parses its result line.
+fn load(args: &[String]) -> io::Result<Stats> {
+    let text = load_output(args)?;
     let line = text
         .lines()
         .find(|l| l.starts_with("RESULT "))
-        .unwrap_or_else(|| {
-            panic!(
-                "load {args:?} failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-        });
+        .unwrap_or_else(|| panic!("load {args:?} printed no result: {text:?}"));
     let f: Vec<&str> = line.split_whitespace().collect();
     let p50: f64 = f[3].parse().unwrap();
     let p99: f64 = f[4].parse().unwrap();
@@ -579,110 +642,217 @@ fn load(args: &[String]) -> io::Result<Stats> {
     })
 }
 
-fn run(quick: bool) -> io::Result<()> {
-    let ms = if quick { 500 } else { 2000 };
-    let reps = if quick { 1 } else { 7 };
-    let scenarios: Vec<(String, Vec<String>)> = [1usize, 100, 1000, 10_000]
+/// One server's line in a table.
+struct Row {
+    which: &'static str,
+    rps: f64,
+    p50_us: f64,
+    p99_us: f64,
+    cpu_us: f64,
+    rss_kib: u64,
+    /// requests/s of each cycle (rotation) or run (one after the other),
+    /// aligned across servers so that index `k` of two rows was measured
+    /// in the same cycle.
+    rates: Vec<f64>,
+}
+
+impl Row {
+    /// The median and the middle half (quartiles) of this row's rate over
+    /// `peer`'s, cycle by cycle.
+    fn ratio(&self, peer: &Row) -> (f64, f64, f64) {
+        let mut r: Vec<f64> = self
+            .rates
+            .iter()
+            .zip(&peer.rates)
+            .filter(|(_, p)| **p > 0.0)
+            .map(|(a, p)| a / p)
+            .collect();
+        if r.is_empty() {
+            return (f64::NAN, f64::NAN, f64::NAN);
+        }
+        r.sort_by(f64::total_cmp);
+        let at = |q: f64| r[((r.len() - 1) as f64 * q).round() as usize];
+        (at(0.5), at(0.25), at(0.75))
+    }
+}
+
+/// All four servers at once under the rotating load of [`rotate`].
+fn rotated(load: &[String], slice_ms: u64, cycles: usize) -> io::Result<Vec<Row>> {
+    let servers: Vec<Server> = SERVERS
         .iter()
-        .map(|&n| {
-            (
-                format!("Ping-pong, {n} connection{}", if n == 1 { "" } else { "s" }),
-                vec!["load".into(), "ADDR".into(), n.to_string(), ms.to_string()],
-            )
+        .map(|w| Server::start(w))
+        .collect::<Result<_, _>>()?;
+    let mut args: Vec<String> = vec!["rotate".into()];
+    args.extend(load.iter().cloned());
+    args.push(slice_ms.to_string());
+    args.push(cycles.to_string());
+    args.extend(
+        servers
+            .iter()
+            .map(|s| format!("{},{}", s.addr, s.child.id())),
+    );
+    let text = load_output(&args)?;
+    let field = |kind: &str, i: usize| -> Vec<f64> {
+        text.lines()
+            .find_map(|l| {
+                let mut f = l.split_whitespace();
+                (f.next() == Some(kind) && f.next() == Some(&i.to_string()))
+                    .then(|| f.filter_map(|x| x.parse().ok()).collect())
+            })
+            .unwrap_or_else(|| panic!("rotate {args:?}: no {kind} line for {i} in {text:?}"))
+    };
+    Ok(SERVERS
+        .iter()
+        .enumerate()
+        .map(|(i, which)| {
+            let t = field("TOTAL", i);
+            let (requests, secs) = (t[0], t[1]);
+            Row {
+                which,
+                rps: requests / secs,
+                p50_us: t[2],
+                p99_us: t[3],
+                cpu_us: t[4] / 1000.0 / requests.max(1.0),
+                rss_kib: servers[i].peak_rss_kib(),
+                rates: field("RATES", i),
+            }
         })
-        .chain(std::iter::once((
-            "Connect per request (churn), 64 in flight".to_owned(),
-            vec!["churn".into(), "ADDR".into(), "64".into(), ms.to_string()],
-        )))
-        .collect();
+        .collect())
+}
+
+/// One server after the other, `reps` times, each run `args` (the
+/// connection count that does not fit all servers at once).
+fn one_after_another(args: &[String], reps: usize) -> io::Result<Vec<Row>> {
+    // (server, requests/s, p50 ns, p99 ns, peak RSS KiB, CPU µs/request)
+    // per repetition; servers interleaved so that machine noise hits all
+    // alike.
+    let mut runs: Vec<(&str, f64, u64, u64, u64, f64)> = Vec::new();
+    for _ in 0..reps {
+        for which in SERVERS {
+            let server = Server::start(which)?;
+            let mut args: Vec<String> = args
+                .iter()
+                .map(|a| {
+                    if a == "ADDR" {
+                        server.addr.to_string()
+                    } else {
+                        a.clone()
+                    }
+                })
+                .collect();
+            args.push(server.child.id().to_string());
+            let stats = load(&args)?;
+            let rss = server.peak_rss_kib();
+            drop(server);
+            let cpu_per_req = stats.server_cpu.as_secs_f64() * 1e6 / stats.requests.max(1) as f64;
+            runs.push((
+                which,
+                stats.requests as f64 / stats.secs,
+                stats.latencies[0],
+                stats.latencies[1],
+                rss,
+                cpu_per_req,
+            ));
+        }
+    }
+    Ok(SERVERS
+        .iter()
+        .map(|w| {
+            let mine: Vec<_> = runs.iter().filter(|r| r.0 == *w).copied().collect();
+            let rates: Vec<f64> = mine.iter().map(|r| r.1).collect();
+            let mut by_rate = mine.clone();
+            by_rate.sort_by(|a, b| a.1.total_cmp(&b.1));
+            let mid = by_rate[by_rate.len() / 2];
+            let mut cpu: Vec<f64> = mine.iter().map(|r| r.5).collect();
+            cpu.sort_by(f64::total_cmp);
+            Row {
+                which: w,
+                rps: mid.1,
+                p50_us: mid.2 as f64 / 1000.0,
+                p99_us: mid.3 as f64 / 1000.0,
+                cpu_us: cpu[cpu.len() / 2],
+                rss_kib: mine.iter().map(|r| r.4).max().unwrap_or(0),
+                rates,
+            }
+        })
+        .collect())
+}
+
+fn print_table(name: &str, rows: &[Row]) {
+    let peer = |w: &str| {
+        rows.iter()
+            .find(|r| r.which == w)
+            .expect("every server has a row")
+    };
+    println!("### {name}");
+    println!();
+    println!(
+        "| server | requests/s | p50 µs | p99 µs | server CPU µs/request | peak RSS MiB | \
+         vs tokio | vs may | vs mio loop |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for row in rows {
+        let label = match row.which {
+            "sprout" => "sprout `StreamServer`",
+            "tokio" => "tokio (current-thread)",
+            "may" => "may (1 worker)",
+            _ => "hand-written mio loop",
+        };
+        let ratio = |w: &str| {
+            if w == row.which {
+                return "1".to_owned();
+            }
+            let (mid, lo, hi) = row.ratio(peer(w));
+            format!("{mid:.2}x ({lo:.2}-{hi:.2})")
+        };
+        println!(
+            "| {label} | {:.0} | {:.1} | {:.1} | {:.2} | {:.1} | {} | {} | {} |",
+            row.rps,
+            row.p50_us,
+            row.p99_us,
+            row.cpu_us,
+            row.rss_kib as f64 / 1024.0,
+            ratio("tokio"),
+            ratio("may"),
+            ratio("mio")
+        );
+    }
+    println!();
+}
+
+fn run(quick: bool) -> io::Result<()> {
+    let (slice_ms, cycles) = if quick { (100, 3) } else { (200, 25) };
+    let (ms, reps) = if quick { (500, 1) } else { (2000, 7) };
     println!(
         "64-byte messages; each server in its own process pinned to core 1, the load generator \
-         pinned to core 0; {ms} ms per run after a 10% warm-up; median of {reps} run(s) by \
-         requests/s (its p50/p99 shown); server CPU is user + system time of the server \
-         process per request in the measured window (median), the figure least disturbed by \
-         other load on the machine; peak RSS is the largest `VmHWM` seen; the ratios compare \
-         requests/s."
+         pinned to core 0. At 1 to 1,000 connections and for churn all four servers run at once \
+         and the load generator drives them in turn: {cycles} cycles (after one warm-up cycle) of \
+         one {slice_ms} ms slice per server, the order rotated each cycle; a slice counts the \
+         exchanges that start after its first tenth and end before its end, then waits for the \
+         ones in flight before the next server's slice. 10,000 connections do not fit four \
+         servers at once in the fd limit, so there the servers run one after the other, {reps} \
+         interleaved runs of {ms} ms after a 10% warm-up each (median run by requests/s). \
+         Ratio columns: the median over cycles (or runs) of this row's requests/s over the \
+         peer's in the same cycle, with the middle half of those ratios in brackets. Server \
+         CPU is the server process's CPU time per request over the counted time; peak RSS is \
+         its `VmHWM`."
     );
     println!();
     // (connections, server, requests/s) of the ping-pong runs, for the plot.
     let mut curve: Vec<(usize, &str, f64)> = Vec::new();
-    for (name, args) in &scenarios {
-        // (server, requests/s, p50 ns, p99 ns, peak RSS KiB) per repetition;
-        // implementations interleaved so that machine noise hits all alike.
-        let mut runs: Vec<(&str, f64, u64, u64, u64, f64)> = Vec::new();
-        for _ in 0..reps {
-            for which in SERVERS {
-                let server = Server::start(which)?;
-                let mut args: Vec<String> = args
-                    .iter()
-                    .map(|a| {
-                        if a == "ADDR" {
-                            server.addr.to_string()
-                        } else {
-                            a.clone()
-                        }
-                    })
-                    .collect();
-                args.push(server.child.id().to_string());
-                let stats = load(&args)?;
-                let rss = server.peak_rss_kib();
-                drop(server);
-                let cpu_per_req =
-                    stats.server_cpu.as_secs_f64() * 1e6 / stats.requests.max(1) as f64;
-                runs.push((
-                    which,
-                    stats.requests as f64 / stats.secs,
-                    stats.latencies[0],
-                    stats.latencies[1],
-                    rss,
-                    cpu_per_req,
-                ));
-            }
-        }
-        let rows: Vec<_> = SERVERS
-            .iter()
-            .map(|w| {
-                let mut mine: Vec<_> = runs.iter().filter(|r| r.0 == *w).copied().collect();
-                mine.sort_by(|a, b| a.1.total_cmp(&b.1));
-                let peak = mine.iter().map(|r| r.4).max().unwrap_or(0);
-                let mid = mine[mine.len() / 2];
-                let mut cpu: Vec<f64> = mine.iter().map(|r| r.5).collect();
-                cpu.sort_by(f64::total_cmp);
-                (mid.0, mid.1, mid.2, mid.3, peak, cpu[cpu.len() / 2])
-            })
-            .collect();
-        if args[0] == "load"
-            && let Ok(n) = args[2].parse::<usize>()
-        {
-            curve.extend(rows.iter().map(|r| (n, r.0, r.1)));
-        }
-        let rate = |w: &str| rows.iter().find(|r| r.0 == w).map_or(f64::NAN, |r| r.1);
-        let (tokio, mio) = (rate("tokio"), rate("mio"));
-        println!("### {name}");
-        println!();
-        println!(
-            "| server | requests/s | p50 µs | p99 µs | server CPU µs/request | peak RSS MiB | \
-             vs tokio | vs mio loop |"
-        );
-        println!("|---|---:|---:|---:|---:|---:|---:|---:|");
-        for (which, rps, p50, p99, rss, cpu) in &rows {
-            let label = match *which {
-                "sprout" => "sprout `StreamServer`",
-                "tokio" => "tokio (current-thread)",
-                "may" => "may (1 worker)",
-                _ => "hand-written mio loop",
-            };
-            println!(
-                "| {label} | {rps:.0} | {:.1} | {:.1} | {cpu:.2} | {:.1} | {:.2}x | {:.2}x |",
-                *p50 as f64 / 1000.0,
-                *p99 as f64 / 1000.0,
-                *rss as f64 / 1024.0,
-                rps / tokio,
-                rps / mio
-            );
-        }
-        println!();
+    for n in [1usize, 100, 1000, 10_000] {
+        let name = format!("Ping-pong, {n} connection{}", if n == 1 { "" } else { "s" });
+        let rows = if n <= 1000 {
+            rotated(&["pingpong".into(), n.to_string()], slice_ms, cycles)?
+        } else {
+            let args = vec!["load".into(), "ADDR".into(), n.to_string(), ms.to_string()];
+            one_after_another(&args, reps)?
+        };
+        curve.extend(rows.iter().map(|r| (n, r.which, r.rps)));
+        print_table(&name, &rows);
     }
+    let rows = rotated(&["churn".into(), "64".into()], slice_ms, cycles)?;
+    print_table("Connect per request (churn), 64 in flight", &rows);
     let svg = "docs/echo.svg";
     match plot_curve(&curve, svg) {
         Ok(()) => println!("Plot of requests/s against connections: [{svg}]({svg})"),

@@ -1,0 +1,429 @@
+//! The rotating load: all servers run at once and the load generator
+//! drives them in turn, one short slice each, cycle after cycle.
+//!
+//! Why: on a shared, virtualised two-core machine the speed of the whole
+//! machine drifts by 2-3x over seconds (other guests, the host's scheduling
+//! of our vCPUs). A run of two seconds per server, one server after the
+//! other, compares servers measured in different weather. Slices of a
+//! fifth of a second, one per server per cycle with the order rotated each
+//! cycle, put every server through the same weather; the ratio of two
+//! servers within one cycle is then a fair comparison, and the median of
+//! those ratios over many cycles is the figure to read.
+//!
+//! Each slice: send on the server's connections (or open them, for churn),
+//! count the exchanges that start after a tenth of the slice and end
+//! before its end, then stop sending and wait for the exchanges in flight
+//! before the next server's slice begins, so no server ever has work
+//! queued while another is measured. The first cycle is a warm-up and is
+//! not counted.
+
+use std::io::{self, ErrorKind, Read};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use mio::net::TcpStream as MioStream;
+use mio::{Events, Interest, Poll, Token};
+
+use super::{MSG, send_some};
+
+/// How long the exchanges still in flight at the end of a slice may take
+/// to finish before the run is abandoned as broken.
+const DRAIN_LIMIT: Duration = Duration::from_secs(10);
+
+/// The load of every slice.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Load {
+    /// This many connections per server, each sending 64 bytes and waiting
+    /// for their echo.
+    PingPong(usize),
+    /// This many exchanges in flight, each on a new connection (connect,
+    /// send 64 bytes, read them back, close with RST).
+    Churn(usize),
+}
+
+/// One server under load: where it listens and its process, for its CPU
+/// time.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Target {
+    pub(crate) addr: SocketAddr,
+    pub(crate) pid: u32,
+}
+
+/// What one server did over all counted slices.
+#[derive(Debug, Default)]
+pub(crate) struct Totals {
+    pub(crate) requests: u64,
+    /// Counted time: a slice counts from the end of its warm-up to its end.
+    pub(crate) secs: f64,
+    /// Latencies in nanoseconds, sorted.
+    pub(crate) latencies: Vec<u64>,
+    /// The server's CPU time (all threads) over the counted time.
+    pub(crate) cpu_ns: u64,
+    /// Requests/s of each counted slice, in cycle order.
+    pub(crate) rates: Vec<f64>,
+}
+
+/// CPU time of every thread of process `pid` in nanoseconds (the first
+/// field of `/proc/PID/task/TID/schedstat`, exact to the nanosecond unlike
+/// the 10 ms ticks of `/proc/PID/stat`).
+fn cpu_ns(pid: u32) -> u64 {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return 0;
+    };
+    tasks
+        .filter_map(Result::ok)
+        .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .sum()
+}
+
+/// The clock of one slice.
+struct Slice {
+    warm: Instant,
+    end: Instant,
+    counted: bool,
+    pid: u32,
+    cpu_at_warm: Option<u64>,
+    cpu_at_end: Option<u64>,
+    requests: u64,
+}
+
+impl Slice {
+    fn new(length: Duration, counted: bool, pid: u32) -> Slice {
+        let start = Instant::now();
+        Slice {
+            warm: start + length / 10,
+            end: start + length,
+            counted,
+            pid,
+            cpu_at_warm: None,
+            cpu_at_end: None,
+            requests: 0,
+        }
+    }
+
+    /// Takes the CPU readings as the clock passes the warm-up and the end;
+    /// returns how long the next poll may sleep.
+    fn tick(&mut self, now: Instant) -> io::Result<Duration> {
+        if self.cpu_at_warm.is_none() && now >= self.warm {
+            self.cpu_at_warm = Some(cpu_ns(self.pid));
+        }
+        if self.cpu_at_end.is_none() && now >= self.end {
+            self.cpu_at_end = Some(cpu_ns(self.pid));
+        }
+        if now >= self.end + DRAIN_LIMIT {
+            return Err(io::Error::new(
+                ErrorKind::TimedOut,
+                "exchanges still in flight 10 s after the slice ended",
+            ));
+        }
+        let step = Duration::from_millis(100);
+        Ok(if now < self.end {
+            step.min(self.end - now)
+        } else {
+            step
+        })
+    }
+
+    fn sending(&self, now: Instant) -> bool {
+        now < self.end
+    }
+
+    /// Records one exchange that started at `sent` and ended at `done`.
+    fn record(&mut self, totals: &mut Totals, sent: Instant, done: Instant) {
+        if self.counted && sent >= self.warm && done <= self.end {
+            totals.latencies.push((done - sent).as_nanos() as u64);
+            self.requests += 1;
+        }
+    }
+
+    fn finish(self, totals: &mut Totals) {
+        if !self.counted {
+            return;
+        }
+        let secs = (self.end - self.warm).as_secs_f64();
+        totals.requests += self.requests;
+        totals.secs += secs;
+        totals.rates.push(self.requests as f64 / secs);
+        let (a, b) = (self.cpu_at_warm.unwrap_or(0), self.cpu_at_end.unwrap_or(0));
+        totals.cpu_ns += b.saturating_sub(a);
+    }
+}
+
+/// Drives `targets` in turn: `cycles` counted cycles (after one warm-up
+/// cycle) of one `slice` per target.
+pub(crate) fn run(
+    load: Load,
+    targets: &[Target],
+    slice: Duration,
+    cycles: usize,
+) -> io::Result<Vec<Totals>> {
+    let mut totals: Vec<Totals> = targets.iter().map(|_| Totals::default()).collect();
+    let mut driver = match load {
+        Load::PingPong(conns) => Driver::ping_pong(targets, conns)?,
+        Load::Churn(inflight) => Driver::churn(inflight)?,
+    };
+    for cycle in 0..=cycles {
+        for j in 0..targets.len() {
+            // Rotate the order so that no server always follows the same
+            // one.
+            let t = (cycle + j) % targets.len();
+            let mut clock = Slice::new(slice, cycle > 0, targets[t].pid);
+            match load {
+                Load::PingPong(conns) => {
+                    driver.ping_pong_slice(t, conns, &mut clock, &mut totals[t])?
+                }
+                Load::Churn(_) => {
+                    driver.churn_slice(targets[t].addr, &mut clock, &mut totals[t])?
+                }
+            }
+            clock.finish(&mut totals[t]);
+        }
+    }
+    for t in &mut totals {
+        t.latencies.sort_unstable();
+    }
+    Ok(totals)
+}
+
+/// One client connection.
+struct Conn {
+    stream: MioStream,
+    /// When the exchange in flight started (its send, or for churn its
+    /// connect); `None` while idle.
+    sent_at: Option<Instant>,
+    written: usize,
+    got: usize,
+    /// Churn only: the non-blocking connect has completed.
+    connected: bool,
+}
+
+impl Conn {
+    fn new(stream: MioStream, connected: bool) -> Conn {
+        Conn {
+            stream,
+            sent_at: None,
+            written: 0,
+            got: 0,
+            connected,
+        }
+    }
+
+    /// Starts an exchange: sends what the socket takes now.
+    fn start(&mut self, payload: &[u8]) -> io::Result<()> {
+        self.sent_at = Some(Instant::now());
+        self.got = 0;
+        self.written = send_some(&mut self.stream, payload, 0)?;
+        Ok(())
+    }
+
+    /// Moves the exchange on after a readiness event: sends the rest and
+    /// reads what came back. Returns the start and end time once the whole
+    /// echo is in.
+    fn progress(&mut self, payload: &[u8]) -> io::Result<Option<(Instant, Instant)>> {
+        let Some(sent) = self.sent_at else {
+            return Ok(None);
+        };
+        if self.written < MSG {
+            self.written = send_some(&mut self.stream, payload, self.written)?;
+        }
+        let mut buf = [0u8; MSG];
+        loop {
+            match self.stream.read(&mut buf[..MSG - self.got]) {
+                Ok(0) => return Err(io::Error::new(ErrorKind::UnexpectedEof, "server closed")),
+                Ok(n) => {
+                    self.got += n;
+                    if self.got == MSG {
+                        self.sent_at = None;
+                        return Ok(Some((sent, Instant::now())));
+                    }
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(None),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+/// The client side: one poll and every connection of the run.
+struct Driver {
+    poll: Poll,
+    events: Events,
+    /// Ping-pong: target `t`'s connections are `conns[t * n..(t + 1) * n]`.
+    /// Churn: one slot per exchange in flight.
+    conns: Vec<Option<Conn>>,
+}
+
+impl Driver {
+    /// Connects `per_target` connections to every target up front.
+    fn ping_pong(targets: &[Target], per_target: usize) -> io::Result<Driver> {
+        let poll = Poll::new()?;
+        let mut conns = Vec::with_capacity(targets.len() * per_target);
+        for target in targets {
+            for _ in 0..per_target {
+                // Blocking connects to loopback, one after the other: the
+                // servers accept them as they come.
+                let s = std::net::TcpStream::connect(target.addr)?;
+                s.set_nodelay(true)?;
+                s.set_nonblocking(true)?;
+                let mut stream = MioStream::from_std(s);
+                poll.registry().register(
+                    &mut stream,
+                    Token(conns.len()),
+                    Interest::READABLE | Interest::WRITABLE,
+                )?;
+                conns.push(Some(Conn::new(stream, true)));
+            }
+        }
+        Ok(Driver {
+            poll,
+            events: Events::with_capacity(4096),
+            conns,
+        })
+    }
+
+    fn churn(inflight: usize) -> io::Result<Driver> {
+        Ok(Driver {
+            poll: Poll::new()?,
+            events: Events::with_capacity(1024),
+            conns: (0..inflight).map(|_| None).collect(),
+        })
+    }
+
+    /// One ping-pong slice on target `t`'s connections.
+    fn ping_pong_slice(
+        &mut self,
+        t: usize,
+        per_target: usize,
+        clock: &mut Slice,
+        totals: &mut Totals,
+    ) -> io::Result<()> {
+        let payload = [b'x'; MSG];
+        let mine = t * per_target..(t + 1) * per_target;
+        for c in self.conns[mine.clone()].iter_mut().flatten() {
+            c.start(&payload)?;
+        }
+        let mut in_flight = per_target;
+        loop {
+            let now = Instant::now();
+            if !clock.sending(now) && in_flight == 0 {
+                clock.tick(now)?;
+                return Ok(());
+            }
+            let wait = clock.tick(now)?;
+            self.poll.poll(&mut self.events, Some(wait))?;
+            for ev in &self.events {
+                let i = ev.token().0;
+                // Other servers' connections are idle between their slices.
+                if !mine.contains(&i) {
+                    continue;
+                }
+                let Some(c) = self.conns[i].as_mut() else {
+                    continue;
+                };
+                while let Some((sent, done)) = c.progress(&payload)? {
+                    clock.record(totals, sent, done);
+                    if clock.sending(done) {
+                        c.start(&payload)?;
+                    } else {
+                        in_flight -= 1;
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    /// One churn slice against `addr`: every slot runs exchanges on new
+    /// connections until the slice ends.
+    fn churn_slice(
+        &mut self,
+        addr: SocketAddr,
+        clock: &mut Slice,
+        totals: &mut Totals,
+    ) -> io::Result<()> {
+        let payload = [b'y'; MSG];
+        for i in 0..self.conns.len() {
+            self.open(addr, i)?;
+        }
+        loop {
+            let now = Instant::now();
+            let in_flight = self.conns.iter().filter(|c| c.is_some()).count();
+            if !clock.sending(now) && in_flight == 0 {
+                clock.tick(now)?;
+                return Ok(());
+            }
+            let wait = clock.tick(now)?;
+            self.poll.poll(&mut self.events, Some(wait))?;
+            let ready: Vec<(usize, bool)> = self
+                .events
+                .iter()
+                .map(|ev| (ev.token().0, ev.is_error() || ev.is_write_closed()))
+                .collect();
+            for (i, failed) in ready {
+                let Some(c) = self.conns[i].as_mut() else {
+                    continue;
+                };
+                if !c.connected {
+                    if c.stream.peer_addr().is_err() {
+                        if failed {
+                            // Refused or reset: start over (or give up the
+                            // slot once the slice has ended).
+                            self.close(i);
+                            if clock.sending(Instant::now()) {
+                                self.open(addr, i)?;
+                            }
+                        }
+                        continue;
+                    }
+                    c.connected = true;
+                    let started = c.sent_at;
+                    c.start(&payload)?;
+                    // The exchange started at the connect.
+                    c.sent_at = started;
+                }
+                let done = match c.progress(&payload) {
+                    Ok(done) => done,
+                    // A reset mid-exchange: drop it, uncounted.
+                    Err(_) => {
+                        self.close(i);
+                        if clock.sending(Instant::now()) {
+                            self.open(addr, i)?;
+                        }
+                        continue;
+                    }
+                };
+                if let Some((sent, done)) = done {
+                    clock.record(totals, sent, done);
+                    self.close(i);
+                    if clock.sending(done) {
+                        self.open(addr, i)?;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Starts a non-blocking connect in slot `i`.
+    fn open(&mut self, addr: SocketAddr, i: usize) -> io::Result<()> {
+        let mut stream = MioStream::connect(addr)?;
+        self.poll.registry().register(
+            &mut stream,
+            Token(i),
+            Interest::READABLE | Interest::WRITABLE,
+        )?;
+        let mut c = Conn::new(stream, false);
+        c.sent_at = Some(Instant::now());
+        self.conns[i] = Some(c);
+        Ok(())
+    }
+
+    /// Closes slot `i` with RST, so the client's ports do not pile up in
+    /// TIME_WAIT.
+    fn close(&mut self, i: usize) {
+        if let Some(mut c) = self.conns[i].take() {
+            let _ = self.poll.registry().deregister(&mut c.stream);
+            let _ = socket2::SockRef::from(&c.stream).set_linger(Some(Duration::ZERO));
+        }
+    }
+}
