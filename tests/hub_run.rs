@@ -84,3 +84,44 @@ fn timers_fire_while_another_greenlet_keeps_yielding() {
     assert!(slept >= Duration::from_millis(20), "woke early: {slept:?}");
     assert!(slept < Duration::from_secs(5), "woke late: {slept:?}");
 }
+
+/// Many greenlets woken by I/O in one poll make a long run queue, where the
+/// hub prefetches each next greenlet's stack and socket before switching
+/// into the current one. A hint must never change what runs: every reader
+/// gets exactly its own bytes, each once, over several rounds.
+#[test]
+fn a_long_run_queue_of_io_wakeups_serves_every_greenlet_its_own_data() {
+    use sprout::net::UnixStream;
+    use std::io::{Read, Write};
+
+    const READERS: usize = 64;
+    const ROUNDS: usize = 5;
+    let mut writers = Vec::new();
+    let mut readers = Vec::new();
+    for i in 0..READERS {
+        let (w, mut r) = UnixStream::pair().unwrap();
+        writers.push(w);
+        readers.push(spawn(move || {
+            let mut got = Vec::new();
+            for _ in 0..ROUNDS {
+                let mut b = [0u8; 2];
+                r.read_exact(&mut b).unwrap();
+                got.push((usize::from(b[0]), usize::from(b[1])));
+            }
+            (i, got)
+        }));
+    }
+    // Let every reader park in its read, then wake all of them at once.
+    yield_now();
+    for round in 0..ROUNDS {
+        for (i, w) in writers.iter_mut().enumerate() {
+            w.write_all(&[i as u8, round as u8]).unwrap();
+        }
+        yield_now();
+    }
+    for h in readers {
+        let (i, got) = h.join().unwrap();
+        let want: Vec<(usize, usize)> = (0..ROUNDS).map(|r| (i, r)).collect();
+        assert_eq!(got, want, "reader {i}");
+    }
+}

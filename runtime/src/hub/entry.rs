@@ -63,6 +63,13 @@ pub(crate) struct Entry {
     pub(crate) coroutine: Option<Box<Coro>>,
     /// Top of its stack, for the overflow handler.
     pub(crate) stack_top: usize,
+    /// About where its stack pointer was when it last parked (0 before
+    /// that): the hub prefetches the stack lines around it before the
+    /// greenlet runs again.
+    pub(crate) park_sp: usize,
+    /// The object its last park waited through (see `Hub::park_inner`), 0
+    /// for none; prefetched with its stack.
+    pub(crate) park_hint: usize,
     /// Set by the greenlet on its first run; points into its own stack.
     pub(crate) yielder: *const GreenYielder,
     /// Completes the join state if killed before starting.
@@ -90,6 +97,8 @@ impl Entry {
             stack: None,
             coroutine: None,
             stack_top: 0,
+            park_sp: 0,
+            park_hint: 0,
             yielder: std::ptr::null(),
             completion: None,
             start_timer: None,

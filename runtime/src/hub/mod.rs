@@ -21,6 +21,7 @@
 mod current;
 mod entry;
 mod park;
+mod prefetch;
 mod run;
 mod run_queue;
 mod stats;
@@ -333,6 +334,8 @@ impl Hub {
             stack: Some(stack),
             coroutine: None,
             stack_top,
+            park_sp: 0,
+            park_hint: 0,
             yielder: std::ptr::null(),
             completion: Some(completion),
             start_timer: None,

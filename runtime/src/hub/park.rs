@@ -4,6 +4,7 @@
 use std::panic::resume_unwind;
 use std::time::Instant;
 
+use super::prefetch;
 use super::run_queue::Ready;
 use super::{
     Entry, Hub, Interruption, KillSignal, Killed, MAIN, ParkError, State, TimeoutHandle,
@@ -25,7 +26,7 @@ impl Hub {
         deadline: Option<Instant>,
         register: impl FnOnce(WakeToken),
     ) -> Result<Woke, WouldBlockForever> {
-        match self.park_inner(what, deadline, register, false) {
+        match self.park_inner(what, deadline, register, false, 0) {
             Ok(w) => Ok(w),
             Err(ParkError::WouldBlockForever(e)) => Err(e),
             Err(ParkError::Interrupted(_)) => unreachable!("park unwinds on interrupts"),
@@ -42,7 +43,7 @@ impl Hub {
         deadline: Option<Instant>,
         register: impl FnOnce(WakeToken),
     ) -> Result<Woke, ParkError> {
-        self.park_inner(what, deadline, register, true)
+        self.park_inner(what, deadline, register, true, 0)
     }
 
     /// The interrupt pending for the running greenlet, if any.
@@ -85,12 +86,16 @@ impl Hub {
         }
     }
 
+    /// Parks the current greenlet. `hint` is the address of the object it
+    /// waits through (its socket, say), 0 for none: the hub prefetches it
+    /// with the greenlet's stack before resuming it.
     pub(crate) fn park_inner(
         &self,
         what: &'static str,
         deadline: Option<Instant>,
         register: impl FnOnce(WakeToken),
         interruptible: bool,
+        hint: usize,
     ) -> Result<Woke, ParkError> {
         let key = self.current.get();
         self.interrupt_point(key, interruptible)?;
@@ -115,6 +120,8 @@ impl Hub {
             e.state = State::Parked;
             e.waiting_on = what;
             e.deadline = deadline;
+            e.park_sp = prefetch::stack_marker();
+            e.park_hint = hint;
         }
         let timer = deadline.map(|d| {
             self.timers

@@ -87,6 +87,11 @@ impl RunQueue {
         self.head = 0;
     }
 
+    /// The oldest item, without taking it.
+    pub(crate) fn peek(&self) -> Option<Ready> {
+        (self.len > 0).then(|| self.slots[self.head])
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.len
     }

@@ -228,6 +228,10 @@ impl Registration {
                     registered = Some((token, ok.is_some()));
                 },
                 interruptible,
+                // The socket that owns this registration usually lives in
+                // the waiting greenlet's frames; it is touched first thing
+                // after the wake-up.
+                std::ptr::from_ref(self).addr(),
             );
             // Stop waiting: drop a token nobody consumed (timeout, unwind is
             // handled by CountGuard and the stale-token check).
