@@ -23,17 +23,18 @@ cores shared with other work, so figures move by tens of percent between runs: c
 rows of one table, not tables of different days.
 
 {out}
-Reading the tables: with one load generator on one shared core, requests/s and latency mostly
-measure the load generator and whatever else ran at the time; the server CPU per request is the
-server's own cost. In the churn table the load generator's core is saturated, so requests/s is
-its cost per request, and part of that cost is waking the server: a server thread asleep on an
-idle vCPU needs an inter-processor interrupt, which this nested-virtualised VM makes expensive.
-may's accept thread and worker keep their core busy, so its clients rarely pay for one; sprout's
-hub polls for up to 20 µs before it sleeps when its last wait was that short
-(`sprout::io::set_busy_poll`, `SPROUT_BUSY_POLL_US`), which removes most of those interrupts for
-some more server CPU per request. From one run of this script to the next, the ping-pong
-rows at 100 to 10,000 connections move by up to about 10% for every server, so sprout, tokio
-and the mio loop trade places there; compare them over several runs.
+Reading the tables: the machine's speed drifts by 2-3x over seconds (a shared, nested-virtualised
+VM), so figures of different runs, and requests/s of servers measured one after the other, say
+little. The ratio columns are the figures to read: each compares two servers slice by slice in
+the same cycle of the rotation (or, at 10,000 connections, run by run), and the bracket shows how
+far the middle half of those paired ratios spreads. A ratio whose bracket holds 1.00 is a tie on
+this machine. The server CPU per request is each server's own cost; requests/s at one connection
+is mostly the cost of waking sleeping threads, which this VM makes dear (see the busy-poll note in
+README.md). In the churn table the load generator's core is saturated, so requests/s is its cost
+per request, part of which is waking the server: sprout's hub polls for up to 20 µs before it
+sleeps when its last wait was that short (`sprout::io::set_busy_poll`, `SPROUT_BUSY_POLL_US`), and
+may's threads keep their core awake, which spares their clients most of those wake-ups at some
+more server CPU per request.
 <!-- net:end -->"""
 doc = open("BENCHMARKS.md").read()
 if "<!-- net:begin -->" in doc:
