@@ -2,24 +2,21 @@
 //! current-thread runtime, may with one worker, and a hand-written
 //! single-threaded mio loop.
 //!
-//! Each server runs in its own process pinned to core 1; the load generator
-//! (a single-threaded mio client, also in this binary) runs pinned to core
-//! 0. Loads: 64-byte ping-pong over 1, 100, 1,000 and 10,000 connections,
+//! Each server runs in its own process pinned to core 1; its load generator
+//! (a single-threaded mio client, also in this binary) runs in another
+//! process pinned to core 0. Loads: 64-byte ping-pong over 1, 100, 1,000 and 10,000 connections,
 //! and connect-per-request churn (connect, send 64 bytes, read the echo,
 //! close) with 64 in flight. Reports requests/s, p50/p99 latency, the
 //! server's CPU time per request and its peak RSS (`VmHWM`), and each
 //! server's requests/s over each peer's, paired cycle by cycle.
 //!
-//! Up to 1,000 connections and for churn, all four servers run at once and
-//! the load generator drives them in turn in short slices (see
-//! [`rotate`]), so that the drift of a shared virtual machine hits all
-//! servers alike. 10,000 connections per server do not fit four servers in
-//! the fd limit; there the servers run one after the other, several
-//! interleaved times.
+//! All four servers run at once and are driven in turn in short slices
+//! (see [`rotate`]), so that the drift of a shared virtual machine hits
+//! all of them alike.
 //!
 //! ```text
 //! cargo build --release -p sprout-bench --bin net_echo
-//! target/release/net_echo run            # all servers, all loads (about four minutes)
+//! target/release/net_echo run            # all servers, all loads (about five minutes)
 //! target/release/net_echo run --quick    # shorter runs
 //! ```
 //!
@@ -30,8 +27,7 @@
 use std::collections::HashMap;
 use std::io::{self, BufRead, ErrorKind, Read, Write};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 use mio::net::TcpStream as MioStream;
 use mio::{Events, Interest, Poll, Token};
@@ -45,29 +41,26 @@ fn main() -> io::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("server") => serve(args.get(1).map_or("sprout", String::as_str)),
-        Some("load") => {
-            let addr: SocketAddr = args[1].parse().expect("address");
-            let conns: usize = args[2].parse().expect("connection count");
-            let millis: u64 = args[3].parse().expect("duration in ms");
-            let pid = args.get(4).map(|p| p.parse().expect("server pid"));
-            print_stats(&ping_pong(addr, conns, Duration::from_millis(millis), pid)?);
-            Ok(())
+        Some("slices") => {
+            let n: usize = args[2].parse().expect("connection count");
+            let load = match args[1].as_str() {
+                "pingpong" => rotate::Load::PingPong(n),
+                "churn" => rotate::Load::Churn(n),
+                other => panic!("unknown load {other:?}"),
+            };
+            rotate::serve(
+                load,
+                rotate::Target {
+                    addr: args[3].parse().expect("address"),
+                    pid: args[4].parse().expect("server pid"),
+                },
+            )
         }
-        Some("churn") => {
-            let addr: SocketAddr = args[1].parse().expect("address");
-            let inflight: usize = args[2].parse().expect("concurrency");
-            let millis: u64 = args[3].parse().expect("duration in ms");
-            let pid = args.get(4).map(|p| p.parse().expect("server pid"));
-            print_stats(&churn(addr, inflight, Duration::from_millis(millis), pid)?);
-            Ok(())
-        }
-        Some("rotate") => rotate_load(&args[1..]),
         Some("run") => run(args.iter().any(|a| a == "--quick")),
         _ => {
             eprintln!(
-                "usage: net_echo run [--quick] | server IMPL | load ADDR CONNS MS [PID] | \
-                 churn ADDR INFLIGHT MS [PID] | \
-                 rotate pingpong|churn N SLICE_MS CYCLES ADDR,PID..."
+                "usage: net_echo run [--quick] | server IMPL | \
+                 slices pingpong|churn N ADDR SERVER_PID (then SLICE <ms> <0|1> ... END on stdin)"
             );
             std::process::exit(2);
         }
@@ -240,321 +233,6 @@ fn mio_server() -> io::Result<()> {
     }
 }
 
-// ===== the load generator =====
-
-/// Results of one load run.
-struct Stats {
-    requests: u64,
-    secs: f64,
-    /// Latencies in nanoseconds, sorted.
-    latencies: Vec<u64>,
-    /// Server CPU time (user + system) during the measured window.
-    server_cpu: Duration,
-}
-
-impl Stats {
-    fn percentile_us(&self, p: f64) -> f64 {
-        if self.latencies.is_empty() {
-            return f64::NAN;
-        }
-        let i = ((self.latencies.len() as f64 - 1.0) * p).round() as usize;
-        self.latencies[i] as f64 / 1000.0
-    }
-}
-
-fn print_stats(s: &Stats) {
-    println!(
-        "RESULT {} {:.3} {:.1} {:.1} {}",
-        s.requests,
-        s.secs,
-        s.percentile_us(0.50),
-        s.percentile_us(0.99),
-        s.server_cpu.as_micros()
-    );
-}
-
-/// User + system CPU time of process `pid` (`/proc/PID/stat` counts in
-/// USER_HZ = 100 ticks per second on Linux).
-fn process_cpu(pid: Option<u32>) -> Duration {
-    let Some(pid) = pid else {
-        return Duration::ZERO;
-    };
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the parenthesised command name; utime and stime are the
-    // 14th and 15th fields overall.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let field = |i: usize| f.get(i).and_then(|x| x.parse::<u64>().ok()).unwrap_or(0);
-    let ticks = field(11) + field(12);
-    Duration::from_millis(ticks * 10)
-}
-
-/// Measures the server's CPU time over the measured window.
-struct CpuWindow {
-    pid: Option<u32>,
-    start: Option<Duration>,
-}
-
-impl CpuWindow {
-    fn tick(&mut self, now: Instant, warm_until: Instant) {
-        if self.start.is_none() && now >= warm_until {
-            self.start = Some(process_cpu(self.pid));
-        }
-    }
-
-    fn total(&self) -> Duration {
-        process_cpu(self.pid).saturating_sub(self.start.unwrap_or_default())
-    }
-}
-
-/// A client connection of the ping-pong load.
-struct Client {
-    stream: MioStream,
-    sent_at: Instant,
-    got: usize,
-    written: usize,
-}
-
-/// `conns` connections each sending 64 bytes and waiting for the echo, for
-/// `duration` (after a warm-up of a tenth of it, which is not counted).
-fn ping_pong(
-    addr: SocketAddr,
-    conns: usize,
-    duration: Duration,
-    pid: Option<u32>,
-) -> io::Result<Stats> {
-    let mut poll = Poll::new()?;
-    let mut clients = Vec::with_capacity(conns);
-    for i in 0..conns {
-        // Blocking connects to loopback, one after the other: the server
-        // accepts them as they come.
-        let s = std::net::TcpStream::connect(addr)?;
-        s.set_nodelay(true)?;
-        s.set_nonblocking(true)?;
-        let mut stream = MioStream::from_std(s);
-        poll.registry().register(
-            &mut stream,
-            Token(i),
-            Interest::READABLE | Interest::WRITABLE,
-        )?;
-        clients.push(Client {
-            stream,
-            sent_at: Instant::now(),
-            got: 0,
-            written: 0,
-        });
-    }
-    let payload = [b'x'; MSG];
-    let mut buf = [0u8; MSG];
-    let start = Instant::now();
-    let warm_until = start + duration / 10;
-    let end = start + duration + duration / 10;
-    let mut latencies = Vec::new();
-    let mut requests = 0u64;
-    // Start every connection's first request.
-    for c in &mut clients {
-        c.sent_at = Instant::now();
-        c.written = send_some(&mut c.stream, &payload, 0)?;
-    }
-    let mut events = Events::with_capacity(4096);
-    let mut now = Instant::now();
-    let mut cpu = CpuWindow { pid, start: None };
-    while now < end {
-        poll.poll(&mut events, Some(Duration::from_millis(100)))?;
-        now = Instant::now();
-        cpu.tick(now, warm_until);
-        for ev in &events {
-            let c = &mut clients[ev.token().0];
-            if c.written < MSG {
-                c.written = send_some(&mut c.stream, &payload, c.written)?;
-            }
-            loop {
-                match c.stream.read(&mut buf[..MSG - c.got]) {
-                    Ok(0) => return Err(io::Error::new(ErrorKind::UnexpectedEof, "server closed")),
-                    Ok(n) => {
-                        c.got += n;
-                        if c.got == MSG {
-                            let t = Instant::now();
-                            if c.sent_at >= warm_until {
-                                latencies.push((t - c.sent_at).as_nanos() as u64);
-                                requests += 1;
-                            }
-                            c.got = 0;
-                            c.sent_at = t;
-                            c.written = send_some(&mut c.stream, &payload, 0)?;
-                        }
-                    }
-                    Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                    Err(e) => return Err(e),
-                }
-            }
-        }
-    }
-    let server_cpu = cpu.total();
-    latencies.sort_unstable();
-    Ok(Stats {
-        requests,
-        secs: (end - warm_until).as_secs_f64(),
-        latencies,
-        server_cpu,
-    })
-}
-
-fn send_some(s: &mut MioStream, payload: &[u8], from: usize) -> io::Result<usize> {
-    let mut at = from;
-    while at < payload.len() {
-        match s.write(&payload[at..]) {
-            Ok(n) => at += n,
-            Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(at)
-}
-
-/// Connect-per-request: `inflight` concurrent exchanges, each a new
-/// connection (connect, send 64 bytes, read them back, close with RST so
-/// the client's ports do not pile up in TIME_WAIT).
-fn churn(
-    addr: SocketAddr,
-    inflight: usize,
-    duration: Duration,
-    pid: Option<u32>,
-) -> io::Result<Stats> {
-    let mut poll = Poll::new()?;
-    let payload = [b'y'; MSG];
-    let mut buf = [0u8; MSG];
-    let mut slots: Vec<Option<(Client, bool)>> = (0..inflight).map(|_| None).collect();
-    let open = |poll: &Poll, i: usize| -> io::Result<(Client, bool)> {
-        let mut stream = MioStream::connect(addr)?;
-        poll.registry().register(
-            &mut stream,
-            Token(i),
-            Interest::READABLE | Interest::WRITABLE,
-        )?;
-        Ok((
-            Client {
-                stream,
-                sent_at: Instant::now(),
-                got: 0,
-                written: 0,
-            },
-            false,
-        ))
-    };
-    for (i, slot) in slots.iter_mut().enumerate() {
-        *slot = Some(open(&poll, i)?);
-    }
-    let start = Instant::now();
-    let warm_until = start + duration / 10;
-    let end = start + duration + duration / 10;
-    let mut latencies = Vec::new();
-    let mut requests = 0u64;
-    let mut events = Events::with_capacity(1024);
-    let mut cpu = CpuWindow { pid, start: None };
-    while Instant::now() < end {
-        poll.poll(&mut events, Some(Duration::from_millis(100)))?;
-        cpu.tick(Instant::now(), warm_until);
-        for ev in &events {
-            let i = ev.token().0;
-            let Some((c, connected)) = slots[i].as_mut() else {
-                continue;
-            };
-            if !*connected {
-                if ev.is_error() || c.stream.peer_addr().is_err() {
-                    if ev.is_error() || ev.is_write_closed() {
-                        // Refused or reset: start over.
-                        slots[i] = Some(open(&poll, i)?);
-                    }
-                    continue;
-                }
-                *connected = true;
-            }
-            if c.written < MSG {
-                c.written = send_some(&mut c.stream, &payload, c.written)?;
-            }
-            let mut done = false;
-            loop {
-                match c.stream.read(&mut buf[..MSG - c.got]) {
-                    Ok(0) => break,
-                    Ok(n) => {
-                        c.got += n;
-                        if c.got == MSG {
-                            done = true;
-                            break;
-                        }
-                    }
-                    Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                    Err(_) => break,
-                }
-            }
-            if done {
-                if c.sent_at >= warm_until {
-                    latencies.push(c.sent_at.elapsed().as_nanos() as u64);
-                    requests += 1;
-                }
-                let (mut old, _) = slots[i].take().unwrap();
-                let _ = poll.registry().deregister(&mut old.stream);
-                let _ = socket2::SockRef::from(&old.stream).set_linger(Some(Duration::ZERO));
-                drop(old);
-                slots[i] = Some(open(&poll, i)?);
-            }
-        }
-    }
-    let server_cpu = cpu.total();
-    latencies.sort_unstable();
-    Ok(Stats {
-        requests,
-        secs: (end - warm_until).as_secs_f64(),
-        latencies,
-        server_cpu,
-    })
-}
-
-/// `rotate pingpong|churn N SLICE_MS CYCLES ADDR,PID...`: the rotating load
-/// of [`rotate`], one `TOTAL` and one `RATES` line per target.
-fn rotate_load(args: &[String]) -> io::Result<()> {
-    let n: usize = args[1].parse().expect("connection count");
-    let load = match args[0].as_str() {
-        "pingpong" => rotate::Load::PingPong(n),
-        "churn" => rotate::Load::Churn(n),
-        other => panic!("unknown load {other:?}"),
-    };
-    let slice = Duration::from_millis(args[2].parse().expect("slice in ms"));
-    let cycles: usize = args[3].parse().expect("cycle count");
-    let targets: Vec<rotate::Target> = args[4..]
-        .iter()
-        .map(|t| {
-            let (addr, pid) = t.split_once(',').expect("ADDR,PID");
-            rotate::Target {
-                addr: addr.parse().expect("address"),
-                pid: pid.parse().expect("pid"),
-            }
-        })
-        .collect();
-    for (i, t) in rotate::run(load, &targets, slice, cycles)?
-        .iter()
-        .enumerate()
-    {
-        let pct = |p: f64| {
-            let l = &t.latencies;
-            l.get(((l.len().max(1) - 1) as f64 * p).round() as usize)
-                .map_or(f64::NAN, |&ns| ns as f64 / 1000.0)
-        };
-        println!(
-            "TOTAL {i} {} {:.4} {:.1} {:.1} {}",
-            t.requests,
-            t.secs,
-            pct(0.50),
-            pct(0.99),
-            t.cpu_ns
-        );
-        let rates: Vec<String> = t.rates.iter().map(|r| format!("{r:.0}")).collect();
-        println!("RATES {i} {}", rates.join(" "));
-    }
-    Ok(())
-}
-
 // ===== the orchestrator =====
 
 /// A server process pinned to core 1.
@@ -606,42 +284,6 @@ impl Drop for Server {
     }
 }
 
-/// Runs the load generator pinned to core 0 and returns what it printed.
-fn load_output(args: &[String]) -> io::Result<String> {
-    let exe = std::env::current_exe()?;
-    let out = Command::new("taskset")
-        .args(["-c", "0"])
-        .arg(&exe)
-        .args(args)
-        .output()?;
-    if !out.status.success() {
-        panic!(
-            "load {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-/// Runs one `load` or `churn` and parses its result line.
-fn load(args: &[String]) -> io::Result<Stats> {
-    let text = load_output(args)?;
-    let line = text
-        .lines()
-        .find(|l| l.starts_with("RESULT "))
-        .unwrap_or_else(|| panic!("load {args:?} printed no result: {text:?}"));
-    let f: Vec<&str> = line.split_whitespace().collect();
-    let p50: f64 = f[3].parse().unwrap();
-    let p99: f64 = f[4].parse().unwrap();
-    Ok(Stats {
-        requests: f[1].parse().unwrap(),
-        secs: f[2].parse().unwrap(),
-        // Only the percentiles travel back; store them as a 2-point list.
-        latencies: vec![(p50 * 1000.0) as u64, (p99 * 1000.0) as u64],
-        server_cpu: Duration::from_micros(f[5].parse().unwrap()),
-    })
-}
-
 /// One server's line in a table.
 struct Row {
     which: &'static str,
@@ -676,106 +318,119 @@ impl Row {
     }
 }
 
-/// All four servers at once under the rotating load of [`rotate`].
+/// The load process of one server (pinned to core 0), driven over its
+/// stdin as [`rotate`] describes.
+struct Generator {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: io::BufReader<ChildStdout>,
+}
+
+impl Generator {
+    fn start(load: &[String], server: &Server) -> io::Result<Generator> {
+        let exe = std::env::current_exe()?;
+        let mut child = Command::new("taskset")
+            .args(["-c", "0"])
+            .arg(&exe)
+            .arg("slices")
+            .args(load)
+            .arg(server.addr.to_string())
+            .arg(server.child.id().to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()?;
+        let stdin = child.stdin.take().expect("piped stdin");
+        let stdout = io::BufReader::new(child.stdout.take().expect("piped stdout"));
+        let mut g = Generator {
+            child,
+            stdin,
+            stdout,
+        };
+        g.expect("READY")?;
+        Ok(g)
+    }
+
+    fn expect(&mut self, word: &str) -> io::Result<()> {
+        let mut line = String::new();
+        self.stdout.read_line(&mut line)?;
+        if line.trim() == word {
+            Ok(())
+        } else {
+            Err(io::Error::other(format!(
+                "load process said {line:?}, expected {word}"
+            )))
+        }
+    }
+
+    fn slice(&mut self, ms: u64, counted: bool) -> io::Result<()> {
+        writeln!(self.stdin, "SLICE {ms} {}", u8::from(counted))?;
+        self.stdin.flush()?;
+        self.expect("DONE")
+    }
+
+    /// Ends the run; returns the `TOTAL` and `RATES` fields.
+    fn finish(mut self) -> io::Result<(Vec<f64>, Vec<f64>)> {
+        writeln!(self.stdin, "END")?;
+        self.stdin.flush()?;
+        let mut text = String::new();
+        self.stdout.read_to_string(&mut text)?;
+        let _ = self.child.wait();
+        let fields = |kind: &str| -> io::Result<Vec<f64>> {
+            text.lines()
+                .find_map(|l| l.strip_prefix(kind))
+                .map(|rest| {
+                    rest.split_whitespace()
+                        .filter_map(|x| x.parse().ok())
+                        .collect()
+                })
+                .ok_or_else(|| io::Error::other(format!("no {kind}line in {text:?}")))
+        };
+        Ok((fields("TOTAL ")?, fields("RATES ")?))
+    }
+}
+
+impl Drop for Generator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// All four servers at once, each with its own load process, driven in
+/// turn: one uncounted cycle, then `cycles` cycles of one `slice_ms` slice
+/// per server, the order rotated each cycle.
 fn rotated(load: &[String], slice_ms: u64, cycles: usize) -> io::Result<Vec<Row>> {
     let servers: Vec<Server> = SERVERS
         .iter()
         .map(|w| Server::start(w))
         .collect::<Result<_, _>>()?;
-    let mut args: Vec<String> = vec!["rotate".into()];
-    args.extend(load.iter().cloned());
-    args.push(slice_ms.to_string());
-    args.push(cycles.to_string());
-    args.extend(
-        servers
-            .iter()
-            .map(|s| format!("{},{}", s.addr, s.child.id())),
-    );
-    let text = load_output(&args)?;
-    let field = |kind: &str, i: usize| -> Vec<f64> {
-        text.lines()
-            .find_map(|l| {
-                let mut f = l.split_whitespace();
-                (f.next() == Some(kind) && f.next() == Some(&i.to_string()))
-                    .then(|| f.filter_map(|x| x.parse().ok()).collect())
-            })
-            .unwrap_or_else(|| panic!("rotate {args:?}: no {kind} line for {i} in {text:?}"))
-    };
-    Ok(SERVERS
+    let mut gens: Vec<Generator> = servers
         .iter()
-        .enumerate()
-        .map(|(i, which)| {
-            let t = field("TOTAL", i);
-            let (requests, secs) = (t[0], t[1]);
-            Row {
-                which,
-                rps: requests / secs,
-                p50_us: t[2],
-                p99_us: t[3],
-                cpu_us: t[4] / 1000.0 / requests.max(1.0),
-                rss_kib: servers[i].peak_rss_kib(),
-                rates: field("RATES", i),
-            }
-        })
-        .collect())
-}
-
-/// One server after the other, `reps` times, each run `args` (the
-/// connection count that does not fit all servers at once).
-fn one_after_another(args: &[String], reps: usize) -> io::Result<Vec<Row>> {
-    // (server, requests/s, p50 ns, p99 ns, peak RSS KiB, CPU µs/request)
-    // per repetition; servers interleaved so that machine noise hits all
-    // alike.
-    let mut runs: Vec<(&str, f64, u64, u64, u64, f64)> = Vec::new();
-    for _ in 0..reps {
-        for which in SERVERS {
-            let server = Server::start(which)?;
-            let mut args: Vec<String> = args
-                .iter()
-                .map(|a| {
-                    if a == "ADDR" {
-                        server.addr.to_string()
-                    } else {
-                        a.clone()
-                    }
-                })
-                .collect();
-            args.push(server.child.id().to_string());
-            let stats = load(&args)?;
-            let rss = server.peak_rss_kib();
-            drop(server);
-            let cpu_per_req = stats.server_cpu.as_secs_f64() * 1e6 / stats.requests.max(1) as f64;
-            runs.push((
-                which,
-                stats.requests as f64 / stats.secs,
-                stats.latencies[0],
-                stats.latencies[1],
-                rss,
-                cpu_per_req,
-            ));
+        .map(|s| Generator::start(load, s))
+        .collect::<Result<_, _>>()?;
+    for cycle in 0..=cycles {
+        for j in 0..gens.len() {
+            // Rotate the order so that no server always follows the same one.
+            let t = (cycle + j) % gens.len();
+            gens[t].slice(slice_ms, cycle > 0)?;
         }
     }
-    Ok(SERVERS
-        .iter()
-        .map(|w| {
-            let mine: Vec<_> = runs.iter().filter(|r| r.0 == *w).copied().collect();
-            let rates: Vec<f64> = mine.iter().map(|r| r.1).collect();
-            let mut by_rate = mine.clone();
-            by_rate.sort_by(|a, b| a.1.total_cmp(&b.1));
-            let mid = by_rate[by_rate.len() / 2];
-            let mut cpu: Vec<f64> = mine.iter().map(|r| r.5).collect();
-            cpu.sort_by(f64::total_cmp);
-            Row {
-                which: w,
-                rps: mid.1,
-                p50_us: mid.2 as f64 / 1000.0,
-                p99_us: mid.3 as f64 / 1000.0,
-                cpu_us: cpu[cpu.len() / 2],
-                rss_kib: mine.iter().map(|r| r.4).max().unwrap_or(0),
-                rates,
-            }
-        })
-        .collect())
+    let mut rows = Vec::new();
+    for ((which, server), g) in SERVERS.iter().zip(&servers).zip(gens) {
+        let (t, rates) = g.finish()?;
+        let (requests, secs) = (t[0], t[1]);
+        rows.push(Row {
+            which,
+            rps: requests / secs,
+            p50_us: t[2],
+            p99_us: t[3],
+            cpu_us: t[4] / 1000.0 / requests.max(1.0),
+            rss_kib: server.peak_rss_kib(),
+            rates,
+        });
+    }
+    Ok(rows)
 }
 
 fn print_table(name: &str, rows: &[Row]) {
@@ -821,38 +476,49 @@ fn print_table(name: &str, rows: &[Row]) {
 }
 
 fn run(quick: bool) -> io::Result<()> {
-    let (slice_ms, cycles) = if quick { (100, 3) } else { (200, 25) };
-    let (ms, reps) = if quick { (500, 1) } else { (2000, 7) };
+    // (slice ms, counted cycles) per load. One connection gets shorter, more
+    // numerous slices: its requests/s is set by wake-up latency, whose
+    // spikes make single slices scatter most. 10,000 connections get long
+    // slices: a round over all of them takes a tenth of a second or more.
+    let plan = |n: usize| -> (u64, usize) {
+        match (quick, n) {
+            (true, 10_000) => (1000, 2),
+            (true, _) => (100, 3),
+            (false, 1) => (100, 100),
+            (false, 10_000) => (1000, 15),
+            (false, _) => (200, 40),
+        }
+    };
     println!(
-        "64-byte messages; each server in its own process pinned to core 1, the load generator \
-         pinned to core 0. At 1 to 1,000 connections and for churn all four servers run at once \
-         and the load generator drives them in turn: {cycles} cycles (after one warm-up cycle) of \
-         one {slice_ms} ms slice per server, the order rotated each cycle; a slice counts the \
-         exchanges that start after its first tenth and end before its end, then waits for the \
-         ones in flight before the next server's slice. 10,000 connections do not fit four \
-         servers at once in the fd limit, so there the servers run one after the other, {reps} \
-         interleaved runs of {ms} ms after a 10% warm-up each (median run by requests/s). \
-         Ratio columns: the median over cycles (or runs) of this row's requests/s over the \
-         peer's in the same cycle, with the middle half of those ratios in brackets. Server \
-         CPU is the server process's CPU time per request over the counted time; peak RSS is \
-         its `VmHWM`."
+        "64-byte messages; each server in its own process pinned to core 1, and for each server \
+         a load-generator process pinned to core 0. All four servers run at once and are driven \
+         in turn, one slice per server per cycle, the order rotated each cycle, after one \
+         uncounted warm-up cycle; each table names its slices. A slice counts the exchanges that \
+         start after its first tenth and end before its end, then waits for the ones in flight \
+         before the next server's slice. Ratio columns: the median over cycles of this row's \
+         requests/s over the peer's in the same cycle, with the middle half of those ratios in \
+         brackets. Server CPU is the server process's CPU time per request over the counted \
+         time; peak RSS is its `VmHWM`."
     );
     println!();
     // (connections, server, requests/s) of the ping-pong runs, for the plot.
     let mut curve: Vec<(usize, &str, f64)> = Vec::new();
     for n in [1usize, 100, 1000, 10_000] {
-        let name = format!("Ping-pong, {n} connection{}", if n == 1 { "" } else { "s" });
-        let rows = if n <= 1000 {
-            rotated(&["pingpong".into(), n.to_string()], slice_ms, cycles)?
-        } else {
-            let args = vec!["load".into(), "ADDR".into(), n.to_string(), ms.to_string()];
-            one_after_another(&args, reps)?
-        };
+        let (slice_ms, cycles) = plan(n);
+        let name = format!(
+            "Ping-pong, {n} connection{} ({cycles} cycles of {slice_ms} ms)",
+            if n == 1 { "" } else { "s" }
+        );
+        let rows = rotated(&["pingpong".into(), n.to_string()], slice_ms, cycles)?;
         curve.extend(rows.iter().map(|r| (n, r.which, r.rps)));
         print_table(&name, &rows);
     }
+    let (slice_ms, cycles) = plan(64);
     let rows = rotated(&["churn".into(), "64".into()], slice_ms, cycles)?;
-    print_table("Connect per request (churn), 64 in flight", &rows);
+    print_table(
+        &format!("Connect per request (churn), 64 in flight ({cycles} cycles of {slice_ms} ms)"),
+        &rows,
+    );
     let svg = "docs/echo.svg";
     match plot_curve(&curve, svg) {
         Ok(()) => println!("Plot of requests/s against connections: [{svg}]({svg})"),

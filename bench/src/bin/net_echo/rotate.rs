@@ -1,30 +1,33 @@
-//! The rotating load: all servers run at once and the load generator
-//! drives them in turn, one short slice each, cycle after cycle.
+//! The rotating load: all servers run at once and are driven in turn, one
+//! short slice each, cycle after cycle.
 //!
 //! Why: on a shared, virtualised two-core machine the speed of the whole
 //! machine drifts by 2-3x over seconds (other guests, the host's scheduling
 //! of our vCPUs). A run of two seconds per server, one server after the
-//! other, compares servers measured in different weather. Slices of a
-//! fifth of a second, one per server per cycle with the order rotated each
+//! other, compares servers measured in different weather. Short slices,
+//! one per server per cycle with the order rotated each
 //! cycle, put every server through the same weather; the ratio of two
 //! servers within one cycle is then a fair comparison, and the median of
 //! those ratios over many cycles is the figure to read.
 //!
-//! Each slice: send on the server's connections (or open them, for churn),
-//! count the exchanges that start after a tenth of the slice and end
-//! before its end, then stop sending and wait for the exchanges in flight
-//! before the next server's slice begins, so no server ever has work
-//! queued while another is measured. The first cycle is a warm-up and is
-//! not counted.
+//! Each server gets its own load process (so that each holds only its own
+//! server's connections, within the fd limit even at 10,000), which the
+//! orchestrator drives over its stdin: `SLICE <ms> <counted>` runs one
+//! slice and answers `DONE`; `END` prints the totals. A slice sends on the
+//! server's connections (or opens them, for churn), counts the exchanges
+//! that start after a tenth of the slice and end before its end, then stops
+//! sending and waits for the exchanges in flight, so no server ever has
+//! work queued while another is measured. The orchestrator runs one
+//! uncounted warm-up cycle first.
 
-use std::io::{self, ErrorKind, Read};
+use std::io::{self, BufRead, ErrorKind, Read, Write};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use mio::net::TcpStream as MioStream;
 use mio::{Events, Interest, Poll, Token};
 
-use super::{MSG, send_some};
+use super::MSG;
 
 /// How long the exchanges still in flight at the end of a slice may take
 /// to finish before the run is abandoned as broken.
@@ -150,40 +153,59 @@ impl Slice {
     }
 }
 
-/// Drives `targets` in turn: `cycles` counted cycles (after one warm-up
-/// cycle) of one `slice` per target.
-pub(crate) fn run(
-    load: Load,
-    targets: &[Target],
-    slice: Duration,
-    cycles: usize,
-) -> io::Result<Vec<Totals>> {
-    let mut totals: Vec<Totals> = targets.iter().map(|_| Totals::default()).collect();
+/// The load process of one server: builds its connections, says `READY`,
+/// then runs the slices its stdin asks for until `END` (or end of input),
+/// and prints one `TOTAL` and one `RATES` line.
+pub(crate) fn serve(load: Load, target: Target) -> io::Result<()> {
     let mut driver = match load {
-        Load::PingPong(conns) => Driver::ping_pong(targets, conns)?,
+        Load::PingPong(conns) => Driver::ping_pong(target, conns)?,
         Load::Churn(inflight) => Driver::churn(inflight)?,
     };
-    for cycle in 0..=cycles {
-        for j in 0..targets.len() {
-            // Rotate the order so that no server always follows the same
-            // one.
-            let t = (cycle + j) % targets.len();
-            let mut clock = Slice::new(slice, cycle > 0, targets[t].pid);
-            match load {
-                Load::PingPong(conns) => {
-                    driver.ping_pong_slice(t, conns, &mut clock, &mut totals[t])?
+    let mut out = io::stdout().lock();
+    writeln!(out, "READY")?;
+    out.flush()?;
+    let mut totals = Totals::default();
+    for line in io::stdin().lock().lines() {
+        let line = line?;
+        let mut f = line.split_whitespace();
+        match f.next() {
+            Some("SLICE") => {
+                let ms: u64 = f
+                    .next()
+                    .and_then(|x| x.parse().ok())
+                    .expect("SLICE <ms> <counted>");
+                let counted = f.next() == Some("1");
+                let mut clock = Slice::new(Duration::from_millis(ms), counted, target.pid);
+                match load {
+                    Load::PingPong(_) => driver.ping_pong_slice(&mut clock, &mut totals)?,
+                    Load::Churn(_) => driver.churn_slice(target.addr, &mut clock, &mut totals)?,
                 }
-                Load::Churn(_) => {
-                    driver.churn_slice(targets[t].addr, &mut clock, &mut totals[t])?
-                }
+                clock.finish(&mut totals);
+                writeln!(out, "DONE")?;
+                out.flush()?;
             }
-            clock.finish(&mut totals[t]);
+            Some("END") | None => break,
+            Some(other) => panic!("unknown command {other:?}"),
         }
     }
-    for t in &mut totals {
-        t.latencies.sort_unstable();
-    }
-    Ok(totals)
+    totals.latencies.sort_unstable();
+    let pct = |p: f64| {
+        let l = &totals.latencies;
+        l.get(((l.len().max(1) - 1) as f64 * p).round() as usize)
+            .map_or(f64::NAN, |&ns| ns as f64 / 1000.0)
+    };
+    writeln!(
+        out,
+        "TOTAL {} {:.4} {:.1} {:.1} {}",
+        totals.requests,
+        totals.secs,
+        pct(0.50),
+        pct(0.99),
+        totals.cpu_ns
+    )?;
+    let rates: Vec<String> = totals.rates.iter().map(|r| format!("{r:.0}")).collect();
+    writeln!(out, "RATES {}", rates.join(" "))?;
+    out.flush()
 }
 
 /// One client connection.
@@ -245,35 +267,33 @@ impl Conn {
     }
 }
 
-/// The client side: one poll and every connection of the run.
+/// The client side: one poll and the connections to one server.
 struct Driver {
     poll: Poll,
     events: Events,
-    /// Ping-pong: target `t`'s connections are `conns[t * n..(t + 1) * n]`.
-    /// Churn: one slot per exchange in flight.
+    /// Ping-pong: the connections, made up front. Churn: one slot per
+    /// exchange in flight.
     conns: Vec<Option<Conn>>,
 }
 
 impl Driver {
-    /// Connects `per_target` connections to every target up front.
-    fn ping_pong(targets: &[Target], per_target: usize) -> io::Result<Driver> {
+    /// Connects `n` connections to `target` up front.
+    fn ping_pong(target: Target, n: usize) -> io::Result<Driver> {
         let poll = Poll::new()?;
-        let mut conns = Vec::with_capacity(targets.len() * per_target);
-        for target in targets {
-            for _ in 0..per_target {
-                // Blocking connects to loopback, one after the other: the
-                // servers accept them as they come.
-                let s = std::net::TcpStream::connect(target.addr)?;
-                s.set_nodelay(true)?;
-                s.set_nonblocking(true)?;
-                let mut stream = MioStream::from_std(s);
-                poll.registry().register(
-                    &mut stream,
-                    Token(conns.len()),
-                    Interest::READABLE | Interest::WRITABLE,
-                )?;
-                conns.push(Some(Conn::new(stream, true)));
-            }
+        let mut conns = Vec::with_capacity(n);
+        for i in 0..n {
+            // Blocking connects to loopback, one after the other: the
+            // server accepts them as they come.
+            let s = std::net::TcpStream::connect(target.addr)?;
+            s.set_nodelay(true)?;
+            s.set_nonblocking(true)?;
+            let mut stream = MioStream::from_std(s);
+            poll.registry().register(
+                &mut stream,
+                Token(i),
+                Interest::READABLE | Interest::WRITABLE,
+            )?;
+            conns.push(Some(Conn::new(stream, true)));
         }
         Ok(Driver {
             poll,
@@ -290,20 +310,13 @@ impl Driver {
         })
     }
 
-    /// One ping-pong slice on target `t`'s connections.
-    fn ping_pong_slice(
-        &mut self,
-        t: usize,
-        per_target: usize,
-        clock: &mut Slice,
-        totals: &mut Totals,
-    ) -> io::Result<()> {
+    /// One ping-pong slice on every connection.
+    fn ping_pong_slice(&mut self, clock: &mut Slice, totals: &mut Totals) -> io::Result<()> {
         let payload = [b'x'; MSG];
-        let mine = t * per_target..(t + 1) * per_target;
-        for c in self.conns[mine.clone()].iter_mut().flatten() {
+        for c in self.conns.iter_mut().flatten() {
             c.start(&payload)?;
         }
-        let mut in_flight = per_target;
+        let mut in_flight = self.conns.len();
         loop {
             let now = Instant::now();
             if !clock.sending(now) && in_flight == 0 {
@@ -313,12 +326,7 @@ impl Driver {
             let wait = clock.tick(now)?;
             self.poll.poll(&mut self.events, Some(wait))?;
             for ev in &self.events {
-                let i = ev.token().0;
-                // Other servers' connections are idle between their slices.
-                if !mine.contains(&i) {
-                    continue;
-                }
-                let Some(c) = self.conns[i].as_mut() else {
+                let Some(c) = self.conns[ev.token().0].as_mut() else {
                     continue;
                 };
                 while let Some((sent, done)) = c.progress(&payload)? {
@@ -426,4 +434,16 @@ impl Driver {
             let _ = socket2::SockRef::from(&c.stream).set_linger(Some(Duration::ZERO));
         }
     }
+}
+
+fn send_some(s: &mut MioStream, payload: &[u8], from: usize) -> io::Result<usize> {
+    let mut at = from;
+    while at < payload.len() {
+        match s.write(&payload[at..]) {
+            Ok(n) => at += n,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(at)
 }
