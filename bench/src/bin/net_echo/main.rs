@@ -85,21 +85,28 @@ fn announce(addr: SocketAddr) {
     io::stdout().flush().unwrap();
 }
 
+/// The blocking-style echo loop of the sprout and may servers (tokio's is
+/// the same loop with `.await`): one 4 KiB buffer, read, write it all back,
+/// stop at end of file or on any error.
+fn echo(conn: &mut (impl Read + Write)) {
+    let mut buf = [0u8; 4096];
+    loop {
+        match conn.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => {
+                if conn.write_all(&buf[..n]).is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
 fn sprout_server() -> io::Result<()> {
     use sprout::net::{StreamServer, TcpStream};
     let server = StreamServer::bind("127.0.0.1:0", |mut conn: TcpStream, _| {
         let _ = conn.set_nodelay(true);
-        let mut buf = [0u8; 4096];
-        loop {
-            match conn.read(&mut buf) {
-                Ok(0) | Err(_) => return,
-                Ok(n) => {
-                    if conn.write_all(&buf[..n]).is_err() {
-                        return;
-                    }
-                }
-            }
-        }
+        echo(&mut conn);
     })?;
     announce(server.local_addr()?);
     server.serve_forever()
@@ -143,19 +150,7 @@ fn may_server() -> io::Result<()> {
         // SAFETY: the closure owns its connection and uses no thread-local
         // state, which is what may's unsafe spawn asks of callers.
         let _h = unsafe {
-            may::coroutine::spawn(move || {
-                let mut buf = [0u8; 4096];
-                loop {
-                    match conn.read(&mut buf) {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => {
-                            if conn.write_all(&buf[..n]).is_err() {
-                                return;
-                            }
-                        }
-                    }
-                }
-            })
+            may::coroutine::spawn(move || echo(&mut conn))
         };
     }
 }
