@@ -19,6 +19,21 @@ pub fn rss_kib(pid: Option<u32>) -> u64 {
         .unwrap_or(0)
 }
 
+/// The blocking-style echo loop of the benchmark servers: read into `buf`,
+/// write it all back, stop at end of file or on any error.
+pub fn echo(conn: &mut (impl std::io::Read + std::io::Write), buf: &mut [u8]) {
+    loop {
+        match conn.read(buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => {
+                if conn.write_all(&buf[..n]).is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
 /// Open file descriptors of this process.
 pub fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd")

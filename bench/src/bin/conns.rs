@@ -59,17 +59,7 @@ fn raise_fd_limit(want: u64) -> u64 {
 }
 
 fn echo(mut conn: TcpStream, _peer: SocketAddr) {
-    let mut buf = [0u8; 512];
-    loop {
-        match conn.read(&mut buf) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => {
-                if conn.write_all(&buf[..n]).is_err() {
-                    return;
-                }
-            }
-        }
-    }
+    sprout_bench::echo(&mut conn, &mut [0u8; 512]);
 }
 
 fn server(n: usize) {

@@ -85,21 +85,10 @@ fn announce(addr: SocketAddr) {
     io::stdout().flush().unwrap();
 }
 
-/// The blocking-style echo loop of the sprout and may servers (tokio's is
-/// the same loop with `.await`): one 4 KiB buffer, read, write it all back,
-/// stop at end of file or on any error.
+/// The echo loop of the sprout and may servers (tokio's is the same loop
+/// with `.await`), with one 4 KiB buffer.
 fn echo(conn: &mut (impl Read + Write)) {
-    let mut buf = [0u8; 4096];
-    loop {
-        match conn.read(&mut buf) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => {
-                if conn.write_all(&buf[..n]).is_err() {
-                    return;
-                }
-            }
-        }
-    }
+    sprout_bench::echo(conn, &mut [0u8; 4096]);
 }
 
 fn sprout_server() -> io::Result<()> {
@@ -149,9 +138,7 @@ fn may_server() -> io::Result<()> {
         let _ = conn.set_nodelay(true);
         // SAFETY: the closure owns its connection and uses no thread-local
         // state, which is what may's unsafe spawn asks of callers.
-        let _h = unsafe {
-            may::coroutine::spawn(move || echo(&mut conn))
-        };
+        let _h = unsafe { may::coroutine::spawn(move || echo(&mut conn)) };
     }
 }
 
