@@ -40,18 +40,8 @@ pub(super) fn stack(park_sp: usize, top: usize) {
     if park_sp == 0 {
         return;
     }
-    lines(park_sp.saturating_sub(BELOW), park_sp.saturating_add(ABOVE));
-    lines(top.saturating_sub(TOP), top);
-}
-
-/// Prefetches every line that holds a byte of `from..to`.
-#[inline(always)]
-fn lines(from: usize, to: usize) {
-    let mut at = from & !(LINE - 1);
-    while at < to {
-        line(at);
-        at = at.saturating_add(LINE);
-    }
+    lines::<{ (BELOW + ABOVE) / LINE }>(park_sp.wrapping_sub(BELOW));
+    lines::<{ TOP / LINE }>(top.wrapping_sub(TOP));
 }
 
 /// Asks for the lines around `addr` (0 for none): the one it is on and
@@ -61,7 +51,18 @@ pub(super) fn object(addr: usize) {
     if addr == 0 {
         return;
     }
-    lines(addr.saturating_sub(LINE), addr.saturating_add(2 * LINE));
+    lines::<3>(addr.wrapping_sub(LINE));
+}
+
+/// Prefetches `N` consecutive lines from the one holding `from`. A fixed
+/// count, so the loop unrolls into `N` prefetch instructions; wrapping
+/// arithmetic, since a hint may point anywhere.
+#[inline(always)]
+fn lines<const N: usize>(from: usize) {
+    let first = from & !(LINE - 1);
+    for i in 0..N {
+        line(first.wrapping_add(i * LINE));
+    }
 }
 
 #[inline(always)]
