@@ -10,6 +10,7 @@ use super::{
     Entry, Hub, Interruption, KillSignal, Killed, MAIN, ParkError, State, TimeoutHandle,
     TimeoutSignal, TimerAction, WakeToken, Woke, WouldBlockForever,
 };
+use crate::time::timer_queue::TimerKey;
 
 impl Hub {
     // ===== parking =====
@@ -123,14 +124,10 @@ impl Hub {
             e.park_sp = prefetch::stack_marker();
             e.park_hint = hint;
         }
-        let timer = deadline.map(|d| {
-            self.timers
-                .borrow_mut()
-                .insert(d, TimerAction::Deadline(token))
-        });
+        let timer = deadline.map(|d| self.insert_deadline(d, token));
         let outcome = self.suspend(key);
         if let Some(t) = timer {
-            self.timers.borrow_mut().cancel(t);
+            self.cancel_deadline(t);
         }
         let timed_out = {
             let mut entries = self.entries.borrow_mut();
@@ -155,6 +152,22 @@ impl Hub {
         } else {
             Woke::Notified
         })
+    }
+
+    /// Out of line, like [`cancel_deadline`](Self::cancel_deadline): most
+    /// parks have no deadline, and inlined the timer queue's code would
+    /// widen `park_inner`'s frame, which stays on every parked greenlet's
+    /// stack and is touched at every switch.
+    #[inline(never)]
+    fn insert_deadline(&self, d: Instant, token: WakeToken) -> TimerKey {
+        self.timers
+            .borrow_mut()
+            .insert(d, TimerAction::Deadline(token))
+    }
+
+    #[inline(never)]
+    fn cancel_deadline(&self, t: TimerKey) {
+        self.timers.borrow_mut().cancel(t);
     }
 
     /// Moves the current greenlet to the back of the run queue and lets the
