@@ -33,15 +33,20 @@ pub(super) fn stack_marker() -> usize {
 }
 
 /// Asks the CPU to fetch the stack lines a greenlet that parked at
-/// `park_sp` on the stack that ends at `top` touches when it resumes. No-op
-/// for a greenlet that never parked, and on other architectures.
+/// `park_sp` on the stack that ends at `top` (0: unknown) touches when it
+/// resumes. No-op for a greenlet that never parked, and on other
+/// architectures.
 #[inline(always)]
 pub(super) fn stack(park_sp: usize, top: usize) {
     if park_sp == 0 {
         return;
     }
     lines::<{ (BELOW + ABOVE) / LINE }>(park_sp.wrapping_sub(BELOW));
-    lines::<{ TOP / LINE }>(top.wrapping_sub(TOP));
+    // The main greenlet runs on the thread's own stack, whose top the hub
+    // does not record (0).
+    if top != 0 {
+        lines::<{ TOP / LINE }>(top.wrapping_sub(TOP));
+    }
 }
 
 /// Asks for the lines around `addr` (0 for none): the one it is on and
