@@ -231,9 +231,14 @@ impl Conn {
         }
     }
 
-    /// Starts an exchange: sends what the socket takes now.
+    /// Starts an exchange now: sends what the socket takes.
     fn start(&mut self, payload: &[u8]) -> io::Result<()> {
         self.sent_at = Some(Instant::now());
+        self.send(payload)
+    }
+
+    /// Sends the request of the exchange in flight from its first byte.
+    fn send(&mut self, payload: &[u8]) -> io::Result<()> {
         self.got = 0;
         self.written = send_some(&mut self.stream, payload, 0)?;
         Ok(())
@@ -375,38 +380,23 @@ impl Driver {
                 if !c.connected {
                     if c.stream.peer_addr().is_err() {
                         if failed {
-                            // Refused or reset: start over (or give up the
-                            // slot once the slice has ended).
-                            self.close(i);
-                            if clock.sending(Instant::now()) {
-                                self.open(addr, i)?;
-                            }
+                            // Refused or reset: start over.
+                            self.replace(addr, i, clock.sending(Instant::now()))?;
                         }
                         continue;
                     }
                     c.connected = true;
-                    let started = c.sent_at;
-                    c.start(&payload)?;
-                    // The exchange started at the connect.
-                    c.sent_at = started;
+                    // The exchange started at the connect (`sent_at`).
+                    c.send(&payload)?;
                 }
-                let done = match c.progress(&payload) {
-                    Ok(done) => done,
+                match c.progress(&payload) {
+                    Ok(None) => {}
+                    Ok(Some((sent, done))) => {
+                        clock.record(totals, sent, done);
+                        self.replace(addr, i, clock.sending(done))?;
+                    }
                     // A reset mid-exchange: drop it, uncounted.
-                    Err(_) => {
-                        self.close(i);
-                        if clock.sending(Instant::now()) {
-                            self.open(addr, i)?;
-                        }
-                        continue;
-                    }
-                };
-                if let Some((sent, done)) = done {
-                    clock.record(totals, sent, done);
-                    self.close(i);
-                    if clock.sending(done) {
-                        self.open(addr, i)?;
-                    }
+                    Err(_) => self.replace(addr, i, clock.sending(Instant::now()))?,
                 }
             }
         }
@@ -423,6 +413,16 @@ impl Driver {
         let mut c = Conn::new(stream, false);
         c.sent_at = Some(Instant::now());
         self.conns[i] = Some(c);
+        Ok(())
+    }
+
+    /// Ends slot `i`'s exchange and, while the slice is `sending`, starts
+    /// the next one in its place (the slot stays empty once it has ended).
+    fn replace(&mut self, addr: SocketAddr, i: usize, sending: bool) -> io::Result<()> {
+        self.close(i);
+        if sending {
+            self.open(addr, i)?;
+        }
         Ok(())
     }
 
