@@ -109,6 +109,36 @@ impl Entry {
     pub(crate) fn not_started(&self) -> bool {
         self.start.is_some()
     }
+
+    /// Records that the greenlet parks in `what` until `deadline`, with its
+    /// stack pointer about at `sp` (see [`park_sp`](Self::park_sp)) and
+    /// `hint` the object it waits through.
+    #[inline(always)]
+    pub(crate) fn parked(
+        &mut self,
+        what: &'static str,
+        deadline: Option<Instant>,
+        sp: usize,
+        hint: usize,
+    ) {
+        self.state = State::Parked;
+        self.waiting_on = what;
+        self.deadline = deadline;
+        self.park_sp = sp;
+        self.park_hint = hint;
+    }
+
+    /// Records that the greenlet runs again after a park, under the new
+    /// sequence number `seq` (which outdates the park's tokens); whether
+    /// the park's deadline woke it.
+    #[inline(always)]
+    pub(crate) fn unparked(&mut self, seq: u64) -> bool {
+        self.state = State::Running;
+        self.waiting_on = "";
+        self.deadline = None;
+        self.seq = seq;
+        self.timed_out
+    }
 }
 
 impl std::fmt::Debug for Entry {

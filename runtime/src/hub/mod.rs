@@ -20,6 +20,7 @@
 
 mod current;
 mod entry;
+mod io_wait;
 mod park;
 mod prefetch;
 mod run;
@@ -43,6 +44,7 @@ use crate::time::timer_queue::{TimerKey, TimerQueue};
 
 pub(crate) use current::{try_with_hub, with_hub};
 pub(crate) use entry::{Completion, Coro, Entry, GreenYielder, State};
+pub(crate) use io_wait::IoWait;
 use run_queue::{Ready, RunQueue};
 pub use stats::Stats;
 

@@ -118,26 +118,14 @@ impl Hub {
                 e.seq = self.new_seq();
                 return Ok(Woke::Notified);
             }
-            e.state = State::Parked;
-            e.waiting_on = what;
-            e.deadline = deadline;
-            e.park_sp = prefetch::stack_marker();
-            e.park_hint = hint;
+            e.parked(what, deadline, prefetch::stack_marker(), hint);
         }
         let timer = deadline.map(|d| self.insert_deadline(d, token));
         let outcome = self.suspend(key);
         if let Some(t) = timer {
             self.cancel_deadline(t);
         }
-        let timed_out = {
-            let mut entries = self.entries.borrow_mut();
-            let e = &mut entries[key];
-            e.state = State::Running;
-            e.waiting_on = "";
-            e.deadline = None;
-            e.seq = self.new_seq();
-            e.timed_out
-        };
+        let timed_out = self.entries.borrow_mut()[key].unparked(self.new_seq());
         if outcome.is_err() {
             return Err(ParkError::WouldBlockForever(WouldBlockForever {
                 call: what,
@@ -159,14 +147,14 @@ impl Hub {
     /// widen `park_inner`'s frame, which stays on every parked greenlet's
     /// stack and is touched at every switch.
     #[inline(never)]
-    fn insert_deadline(&self, d: Instant, token: WakeToken) -> TimerKey {
+    pub(super) fn insert_deadline(&self, d: Instant, token: WakeToken) -> TimerKey {
         self.timers
             .borrow_mut()
             .insert(d, TimerAction::Deadline(token))
     }
 
     #[inline(never)]
-    fn cancel_deadline(&self, t: TimerKey) {
+    pub(super) fn cancel_deadline(&self, t: TimerKey) {
         self.timers.borrow_mut().cancel(t);
     }
 

@@ -4,7 +4,7 @@ use std::io;
 use std::marker::PhantomData;
 use std::time::Instant;
 
-use crate::hub::{ParkError, Woke, with_hub};
+use crate::hub::{IoWait, with_hub};
 
 /// One source registered once, edge-triggered, with this thread's hub.
 ///
@@ -190,87 +190,27 @@ impl Registration {
         self.wait_mode(dir, deadline, false)
     }
 
+    /// Parks on the hub: the frames of every greenlet blocked on a socket,
+    /// so kept to the one call (see `Hub::park_io`).
+    #[inline]
     fn wait_mode(
         &self,
         dir: Direction,
         deadline: Option<Instant>,
         interruptible: bool,
     ) -> io::Result<()> {
-        with_hub(|hub| {
-            if deadline.is_some_and(|d| d <= Instant::now()) {
-                return Err(timed_out());
-            }
-            let what = match dir {
-                Direction::Read => "waiting for a socket to become readable",
-                Direction::Write => "waiting for a socket to become writable",
-            };
-            let mut registered = None;
-            hub.driver.add_io_waiter(1);
-            let _count = CountGuard;
-            let woke = hub.park_inner(
-                what,
-                deadline,
-                |token| {
-                    let ok = hub.driver.with_source(self.key, self.generation, |s| {
-                        if match dir {
-                            Direction::Read => s.readable,
-                            Direction::Write => s.writable,
-                        } {
-                            // Became ready already: no need to sleep.
-                            hub.wake(token);
-                        } else {
-                            match dir {
-                                Direction::Read => s.read_waiters.push(token),
-                                Direction::Write => s.write_waiters.push(token),
-                            }
-                        }
-                    });
-                    registered = Some((token, ok.is_some()));
-                },
-                interruptible,
-                // The socket that owns this registration usually lives in
-                // the waiting greenlet's frames; it is touched first thing
-                // after the wake-up.
-                std::ptr::from_ref(self).addr(),
-            );
-            // Stop waiting: drop a token nobody consumed (timeout, unwind is
-            // handled by CountGuard and the stale-token check).
-            if let Some((token, _)) = registered {
-                hub.driver.with_source(self.key, self.generation, |s| {
-                    s.read_waiters.retain(|t| *t != token);
-                    s.write_waiters.retain(|t| *t != token);
-                });
-            }
-            if let Some((_, false)) = registered {
-                return Err(io::Error::new(
-                    io::ErrorKind::NotConnected,
-                    "sprout: socket was closed while waiting",
-                ));
-            }
-            match woke {
-                Ok(Woke::Notified) => Ok(()),
-                Ok(Woke::TimedOut) => Err(timed_out()),
-                Err(ParkError::WouldBlockForever(e)) => Err(e.into()),
-                Err(ParkError::Interrupted(i)) => Err(io::Error::new(
-                    io::ErrorKind::Interrupted,
-                    ParkError::Interrupted(i),
-                )),
-            }
-        })
+        let io = IoWait {
+            key: self.key,
+            generation: self.generation,
+            read: dir == Direction::Read,
+            interruptible,
+        };
+        // The socket that owns this registration usually lives in the
+        // waiting greenlet's frames; it is touched first thing after the
+        // wake-up.
+        let hint = std::ptr::from_ref(self).addr();
+        with_hub(|hub| hub.park_io(io, deadline, hint))
     }
-}
-
-/// Undoes `add_io_waiter(1)` however the wait ends (including unwinding).
-struct CountGuard;
-
-impl Drop for CountGuard {
-    fn drop(&mut self) {
-        crate::hub::try_with_hub(|hub| hub.driver.add_io_waiter(-1));
-    }
-}
-
-fn timed_out() -> io::Error {
-    io::Error::new(io::ErrorKind::TimedOut, "sprout: operation timed out")
 }
 
 impl Drop for Registration {
