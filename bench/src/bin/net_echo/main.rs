@@ -57,9 +57,23 @@ fn main() -> io::Result<()> {
             )
         }
         Some("run") => run(args.iter().any(|a| a == "--quick")),
+        Some("row") if args.len() == 5 => {
+            // One table with a chosen number of slices, for a closer look at
+            // one load than `run` gives it.
+            let num = |i: usize| -> u64 { args[i].parse().expect("a number") };
+            let (n, slice_ms, cycles) = (num(2), num(3), num(4) as usize);
+            let load = [args[1].clone(), n.to_string()];
+            let rows = rotated(&load, slice_ms, cycles)?;
+            print_table(
+                &format!("{} {n} ({cycles} cycles of {slice_ms} ms)", args[1]),
+                &rows,
+            );
+            Ok(())
+        }
         _ => {
             eprintln!(
-                "usage: net_echo run [--quick] | server IMPL | \
+                "usage: net_echo run [--quick] | row pingpong|churn N SLICE_MS CYCLES | \
+                 server IMPL | \
                  slices pingpong|churn N ADDR SERVER_PID (then SLICE <ms> <0|1> ... END on stdin)"
             );
             std::process::exit(2);
