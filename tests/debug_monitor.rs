@@ -113,6 +113,7 @@ fn strict_mode_fails_on_an_unjoined_panic() {
 
 #[test]
 fn run_info_shows_every_greenlet_and_its_state() {
+    let before = Instant::now();
     let sleeper = Builder::new()
         .name("sleeper".into())
         .spawn(|| sprout::sleep(Duration::from_secs(10)))
@@ -120,6 +121,24 @@ fn run_info_shows_every_greenlet_and_its_state() {
     let waiter = Builder::new()
         .name("waiter".into())
         .spawn(|| sprout::sleep(Duration::from_millis(1)))
+        .unwrap();
+    let later = Builder::new()
+        .name("later".into())
+        .spawn_later(Duration::from_secs(10), || ())
+        .unwrap();
+    let (reader, _peer) = {
+        let l = sprout::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let c = sprout::net::TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        (c, l.accept().unwrap().0)
+    };
+    let timed_reader = Builder::new()
+        .name("timed reader".into())
+        .spawn(move || {
+            reader
+                .set_read_timeout(Some(Duration::from_secs(10)))
+                .unwrap();
+            std::io::Read::read(&mut &reader, &mut [0u8; 8])
+        })
         .unwrap();
     yield_now();
     let fresh = Builder::new().name("fresh".into()).spawn(|| ()).unwrap();
@@ -134,6 +153,13 @@ fn run_info_shows_every_greenlet_and_its_state() {
     assert_eq!(find("main").state(), GreenletState::Running);
     assert_eq!(find("sleeper").state(), GreenletState::Sleeping);
     assert!(find("sleeper").deadline().is_some());
+    // A spawn_later greenlet shows when it starts; a socket wait, when its
+    // timeout ends it.
+    assert_eq!(find("later").state(), GreenletState::Sleeping);
+    assert!(find("later").deadline().unwrap() >= before + Duration::from_secs(10));
+    assert_eq!(find("timed reader").state(), GreenletState::WaitingIo);
+    assert!(find("timed reader").deadline().unwrap() >= before + Duration::from_secs(10));
+    assert_eq!(find("main").deadline(), None);
     assert_eq!(find("fresh").state(), GreenletState::NotStarted);
     assert!(
         find("fresh")
@@ -149,6 +175,9 @@ fn run_info_shows_every_greenlet_and_its_state() {
     assert!(info.stats().spawned() >= 3);
     assert!(info.pending_timers() >= 1);
     sleeper.kill();
+    later.kill();
+    timed_reader.kill();
+    assert!(timed_reader.join().unwrap_err().is_killed());
     waiter.join().unwrap();
     fresh.join().unwrap();
 }

@@ -60,6 +60,7 @@ impl<T: AsRawFd> IoSource<T> {
 
     /// Runs `op` until it does not return `WouldBlock`, parking on read
     /// readiness in between, bounded by the read timeout.
+    #[inline(always)]
     pub(crate) fn read_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
         let io = self.get_ref();
         if self.nonblocking.get() {
@@ -77,6 +78,7 @@ impl<T: AsRawFd> IoSource<T> {
     /// and the clear (both run on this thread), and a connection that fails
     /// later raises a new error/hang-up edge.
     ///
+    #[inline(always)]
     pub(crate) fn write_stream(
         &self,
         len: usize,
@@ -95,6 +97,7 @@ impl<T: AsRawFd> IoSource<T> {
     /// spending a system call to learn `WouldBlock` (tokio does the same).
     /// An end of file or error seen by the hub keeps readiness set (the
     /// registration remembers it), so none is lost.
+    #[inline(always)]
     pub(crate) fn read_stream(
         &self,
         len: usize,
@@ -108,6 +111,7 @@ impl<T: AsRawFd> IoSource<T> {
     }
 
     /// Like `read_with` for write readiness and the write timeout.
+    #[inline(always)]
     pub(crate) fn write_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
         let io = self.get_ref();
         if self.nonblocking.get() {

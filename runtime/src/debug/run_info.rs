@@ -161,7 +161,7 @@ pub fn run_info() -> RunInfo {
                 location: e.location,
                 state,
                 waiting_on: e.waiting_on,
-                deadline: e.deadline,
+                deadline: e.park_timer.map(|t| t.deadline()),
             });
         });
         RunInfo {

@@ -2,7 +2,6 @@
 
 use std::panic::Location;
 use std::rc::Rc;
-use std::time::Instant;
 
 use corosensei::{Coroutine, Yielder};
 
@@ -52,8 +51,9 @@ pub(crate) struct Entry {
     pub(crate) timeout_depth: u32,
     /// What the greenlet is blocked in, for diagnostics.
     pub(crate) waiting_on: &'static str,
-    /// Deadline of the current park, for diagnostics.
-    pub(crate) deadline: Option<Instant>,
+    /// The timer of the current park's deadline, or the one that starts a
+    /// `spawn_later` greenlet (the diagnostics show its deadline).
+    pub(crate) park_timer: Option<TimerKey>,
     /// The body, until the greenlet first runs.
     pub(crate) start: Option<Box<dyn FnOnce()>>,
     /// Its stack, until the greenlet first runs.
@@ -74,8 +74,6 @@ pub(crate) struct Entry {
     pub(crate) yielder: *const GreenYielder,
     /// Completes the join state if killed before starting.
     pub(crate) completion: Option<Rc<dyn Completion>>,
-    /// Timer that starts a `spawn_later` greenlet.
-    pub(crate) start_timer: Option<TimerKey>,
 }
 
 impl Entry {
@@ -92,7 +90,7 @@ impl Entry {
             pending_timeout: None,
             timeout_depth: 0,
             waiting_on: "",
-            deadline: None,
+            park_timer: None,
             start: None,
             stack: None,
             coroutine: None,
@@ -101,7 +99,6 @@ impl Entry {
             park_hint: 0,
             yielder: std::ptr::null(),
             completion: None,
-            start_timer: None,
         }
     }
 
@@ -110,34 +107,27 @@ impl Entry {
         self.start.is_some()
     }
 
-    /// Records that the greenlet parks in `what` until `deadline`, with its
-    /// stack pointer about at `sp` (see [`park_sp`](Self::park_sp)) and
-    /// `hint` the object it waits through.
+    /// Records that the greenlet parks in `what`, with its stack pointer
+    /// about at `sp` (see [`park_sp`](Self::park_sp)) and `hint` the object
+    /// it waits through.
     #[inline(always)]
-    pub(crate) fn parked(
-        &mut self,
-        what: &'static str,
-        deadline: Option<Instant>,
-        sp: usize,
-        hint: usize,
-    ) {
+    pub(crate) fn parked(&mut self, what: &'static str, sp: usize, hint: usize) {
         self.state = State::Parked;
         self.waiting_on = what;
-        self.deadline = deadline;
         self.park_sp = sp;
         self.park_hint = hint;
     }
 
     /// Records that the greenlet runs again after a park, under the new
-    /// sequence number `seq` (which outdates the park's tokens); whether
-    /// the park's deadline woke it.
+    /// sequence number `seq` (which outdates the park's tokens). Returns
+    /// whether the park's deadline woke it, and the park's timer, for the
+    /// caller to cancel.
     #[inline(always)]
-    pub(crate) fn unparked(&mut self, seq: u64) -> bool {
+    pub(crate) fn unparked(&mut self, seq: u64) -> (bool, Option<TimerKey>) {
         self.state = State::Running;
         self.waiting_on = "";
-        self.deadline = None;
         self.seq = seq;
-        self.timed_out
+        (self.timed_out, self.park_timer.take())
     }
 }
 

@@ -6,16 +6,14 @@
 //! greenlet blocked on a socket keeps this frame on its stack, and the hub
 //! touches it again at every wake-up; with a thousand connections those
 //! stack lines no longer stay in the CPU's caches between two requests
-//! (the hub prefetches them, see `prefetch`). On x86-64 the frames from
-//! `Registration::op_with` down to the switch take 192 bytes here, where
-//! the generic path (a closure registering the token, and `park_inner`
-//! under it) took 336.
+//! (the hub prefetches them, see `prefetch`). So the wait's token and
+//! timer live in the greenlet's entry, not in this frame, and the socket
+//! call's own frames inline down to this one.
 
 use std::io;
 use std::time::Instant;
 
 use super::{Hub, MAIN, ParkError, WakeToken, WouldBlockForever, prefetch};
-use crate::time::timer_queue::TimerKey;
 
 /// One direction of one source registered with the hub's driver.
 #[derive(Debug, Clone, Copy)]
@@ -40,28 +38,17 @@ impl IoWait {
     }
 }
 
-/// Takes the token back out of the source's waiters and ends the wait's
-/// claim on the poller, however the wait ends (also when it unwinds).
-struct Waiting<'a> {
+/// Ends a wait that unwinds out of the switch instead of returning, which
+/// only the main greenlet's inline hub loop can do (a panic in the loop):
+/// the ordinary end of a wait, [`Hub::io_wait_end`], does the same.
+struct Unwinding<'a> {
     hub: &'a Hub,
-    io: IoWait,
-    token: WakeToken,
+    io: &'a IoWait,
 }
 
-impl Drop for Waiting<'_> {
+impl Drop for Unwinding<'_> {
     fn drop(&mut self) {
-        let Waiting { hub, io, token } = *self;
-        hub.driver.with_source(io.key, io.generation, |s| {
-            let waiters = if io.read {
-                &mut s.read_waiters
-            } else {
-                &mut s.write_waiters
-            };
-            // A woken token was taken out by the poll; this finds it only
-            // after a timeout or an unwind.
-            waiters.retain(|t| *t != token);
-        });
-        hub.driver.add_io_waiter(-1);
+        self.hub.io_wait_finish(self.io);
     }
 }
 
@@ -80,36 +67,34 @@ impl Hub {
     #[inline(never)]
     pub(crate) fn park_io(
         &self,
-        io: IoWait,
+        io: &IoWait,
         deadline: Option<Instant>,
         hint: usize,
     ) -> io::Result<()> {
-        // Only what must survive the switch stays in this frame; the steps
-        // before and after run in frames below it, in stack lines that the
+        // Only `self` and `io` survive the switch in this frame: the token
+        // and the timer are in the greenlet's entry, and the steps before
+        // and after run in frames below this one, in stack lines that the
         // switch itself touches anyway.
-        let Some((token, timer)) = self.io_wait_begin(io, deadline, hint)? else {
+        if !self.io_wait_begin(io, deadline, hint)? {
             return Ok(());
-        };
-        let _waiting = Waiting {
-            hub: self,
-            io,
-            token,
-        };
-        let outcome = self.suspend(token.key);
-        self.io_wait_end(io, token.key, timer, outcome)
+        }
+        let unwinding = Unwinding { hub: self, io };
+        let outcome = self.suspend(self.current.get());
+        std::mem::forget(unwinding);
+        self.io_wait_end(io, outcome)
     }
 
     /// Registers the current greenlet's token with the source, marks it
-    /// parked and sets its deadline's timer; `None` when the source is ready
-    /// already (nothing to wait for). Nothing runs between this and the
-    /// switch, so no wake-up can come in between.
+    /// parked and sets its deadline's timer; `false` when the source is
+    /// ready already (nothing to wait for). Nothing runs between this and
+    /// the switch, so no wake-up can come in between.
     #[inline(never)]
     fn io_wait_begin(
         &self,
-        io: IoWait,
+        io: &IoWait,
         deadline: Option<Instant>,
         hint: usize,
-    ) -> io::Result<Option<(WakeToken, Option<TimerKey>)>> {
+    ) -> io::Result<bool> {
         if deadline.is_some_and(|d| d <= Instant::now()) {
             return Err(timed_out());
         }
@@ -133,38 +118,32 @@ impl Hub {
         });
         match registered {
             Some(true) => {}
-            Some(false) => return Ok(None),
+            Some(false) => return Ok(false),
             None => return Err(not_registered()),
         }
         self.driver.add_io_waiter(1);
-        let mut entries = self.entries.borrow_mut();
-        let e = &mut entries[key];
-        e.seq = token.seq;
-        e.notified = false;
-        e.timed_out = false;
-        e.parked(io.what(), deadline, prefetch::stack_marker(), hint);
-        drop(entries);
-        let timer = deadline.map(|d| self.insert_deadline(d, token));
-        Ok(Some((token, timer)))
+        {
+            let mut entries = self.entries.borrow_mut();
+            let e = &mut entries[key];
+            e.seq = token.seq;
+            e.notified = false;
+            e.timed_out = false;
+            e.parked(io.what(), prefetch::stack_marker(), hint);
+        }
+        if let Some(d) = deadline {
+            self.arm_deadline(key, d, token);
+        }
+        Ok(true)
     }
 
-    /// Cancels the wait's timer, marks greenlet `key` running again and
-    /// says how the wait ended.
+    /// Ends the current greenlet's wait and says how it ended.
     #[inline(never)]
-    fn io_wait_end(
-        &self,
-        io: IoWait,
-        key: usize,
-        timer: Option<TimerKey>,
-        outcome: Result<(), ()>,
-    ) -> io::Result<()> {
-        if let Some(t) = timer {
-            self.cancel_deadline(t);
-        }
-        let by_deadline = self.entries.borrow_mut()[key].unparked(self.new_seq());
+    fn io_wait_end(&self, io: &IoWait, outcome: Result<(), ()>) -> io::Result<()> {
+        let by_deadline = self.io_wait_finish(io);
         if outcome.is_err() {
             return Err(WouldBlockForever { call: io.what() }.into());
         }
+        let key = self.current.get();
         self.interrupt_point(key, io.interruptible)
             .map_err(park_error)?;
         if key == MAIN && self.strict.is_on() {
@@ -174,6 +153,36 @@ impl Hub {
             return Err(timed_out());
         }
         Ok(())
+    }
+
+    /// Marks the current greenlet running again, cancels its wait's timer,
+    /// takes its token back out of the source's waiters (the poll took it
+    /// out if it woke the greenlet; after a timeout or a kill it is still
+    /// there) and ends the wait's claim on the poller. Returns whether the
+    /// deadline ended the wait.
+    fn io_wait_finish(&self, io: &IoWait) -> bool {
+        let key = self.current.get();
+        let (token, by_deadline, timer) = {
+            let mut entries = self.entries.borrow_mut();
+            let e = &mut entries[key];
+            // The park's sequence number, which only the park's end changes.
+            let token = WakeToken { key, seq: e.seq };
+            let (by_deadline, timer) = e.unparked(self.new_seq());
+            (token, by_deadline, timer)
+        };
+        if let Some(t) = timer {
+            self.cancel_deadline(t);
+        }
+        self.driver.with_source(io.key, io.generation, |s| {
+            let waiters = if io.read {
+                &mut s.read_waiters
+            } else {
+                &mut s.write_waiters
+            };
+            waiters.retain(|t| *t != token);
+        });
+        self.driver.add_io_waiter(-1);
+        by_deadline
     }
 }
 
@@ -241,7 +250,7 @@ mod tests {
     }
 
     fn park(io: IoWait, deadline: Option<Instant>) -> std::io::Result<()> {
-        with_hub(|hub| hub.park_io(io, deadline, 0))
+        with_hub(|hub| hub.park_io(&io, deadline, 0))
     }
 
     #[test]

@@ -331,7 +331,7 @@ impl Hub {
             } else {
                 ""
             },
-            deadline: start_at,
+            park_timer: None,
             start: Some(start),
             stack: Some(stack),
             coroutine: None,
@@ -340,7 +340,6 @@ impl Hub {
             park_hint: 0,
             yielder: std::ptr::null(),
             completion: Some(completion),
-            start_timer: None,
         });
         let token = WakeToken { key, seq };
         match start_at {
@@ -349,7 +348,7 @@ impl Hub {
                     .timers
                     .borrow_mut()
                     .insert(at, TimerAction::Start(token));
-                self.entries.borrow_mut()[key].start_timer = Some(timer);
+                self.entries.borrow_mut()[key].park_timer = Some(timer);
             }
             None => self.run_queue.borrow_mut().push(Ready { key, seq }),
         }

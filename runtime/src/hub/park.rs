@@ -118,14 +118,16 @@ impl Hub {
                 e.seq = self.new_seq();
                 return Ok(Woke::Notified);
             }
-            e.parked(what, deadline, prefetch::stack_marker(), hint);
+            e.parked(what, prefetch::stack_marker(), hint);
         }
-        let timer = deadline.map(|d| self.insert_deadline(d, token));
+        if let Some(d) = deadline {
+            self.arm_deadline(key, d, token);
+        }
         let outcome = self.suspend(key);
+        let (timed_out, timer) = self.entries.borrow_mut()[key].unparked(self.new_seq());
         if let Some(t) = timer {
             self.cancel_deadline(t);
         }
-        let timed_out = self.entries.borrow_mut()[key].unparked(self.new_seq());
         if outcome.is_err() {
             return Err(ParkError::WouldBlockForever(WouldBlockForever {
                 call: what,
@@ -142,15 +144,19 @@ impl Hub {
         })
     }
 
-    /// Out of line, like [`cancel_deadline`](Self::cancel_deadline): most
-    /// parks have no deadline, and inlined the timer queue's code would
-    /// widen `park_inner`'s frame, which stays on every parked greenlet's
-    /// stack and is touched at every switch.
+    /// Sets the timer that ends greenlet `key`'s park at `d`, kept in its
+    /// entry until the park ends. Out of line, like
+    /// [`cancel_deadline`](Self::cancel_deadline): most parks have no
+    /// deadline, and inlined the timer queue's code would widen the frames
+    /// that stay on every parked greenlet's stack and are touched at every
+    /// switch.
     #[inline(never)]
-    pub(super) fn insert_deadline(&self, d: Instant, token: WakeToken) -> TimerKey {
-        self.timers
+    pub(super) fn arm_deadline(&self, key: usize, d: Instant, token: WakeToken) {
+        let t = self
+            .timers
             .borrow_mut()
-            .insert(d, TimerAction::Deadline(token))
+            .insert(d, TimerAction::Deadline(token));
+        self.entries.borrow_mut()[key].park_timer = Some(t);
     }
 
     #[inline(never)]
@@ -248,7 +254,7 @@ impl Hub {
                 if e.not_started() {
                     let e = entries.remove(key);
                     drop(entries);
-                    if let Some(t) = e.start_timer {
+                    if let Some(t) = e.park_timer {
                         self.timers.borrow_mut().cancel(t);
                     }
                     if let Some(stack) = e.stack {

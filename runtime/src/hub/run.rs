@@ -140,7 +140,7 @@ impl Hub {
                 TimerAction::Deadline(t) => self.wake_inner(t, true),
                 TimerAction::Start(t) => {
                     if let Some(e) = self.entries.borrow_mut().get_mut(t.key) {
-                        e.start_timer = None;
+                        e.park_timer = None;
                         e.waiting_on = "";
                     }
                     self.wake(t);

@@ -68,6 +68,7 @@ impl Registration {
     /// # Errors
     ///
     /// `op`'s error, or `ErrorKind::TimedOut` once `deadline` passes.
+    #[inline(always)]
     pub fn read_with<R>(
         &self,
         deadline: Option<Instant>,
@@ -81,6 +82,7 @@ impl Registration {
     /// # Errors
     ///
     /// `op`'s error, or `ErrorKind::TimedOut` once `deadline` passes.
+    #[inline(always)]
     pub fn write_with<R>(
         &self,
         deadline: Option<Instant>,
@@ -89,6 +91,7 @@ impl Registration {
         self.op_with(Direction::Write, deadline, op)
     }
 
+    #[inline(always)]
     fn op_with<R>(
         &self,
         dir: Direction,
@@ -186,13 +189,14 @@ impl Registration {
         });
     }
 
+    #[inline(always)]
     fn wait(&self, dir: Direction, deadline: Option<Instant>) -> io::Result<()> {
         self.wait_mode(dir, deadline, false)
     }
 
     /// Parks on the hub: the frames of every greenlet blocked on a socket,
     /// so kept to the one call (see `Hub::park_io`).
-    #[inline]
+    #[inline(always)]
     fn wait_mode(
         &self,
         dir: Direction,
@@ -209,7 +213,7 @@ impl Registration {
         // waiting greenlet's frames; it is touched first thing after the
         // wake-up.
         let hint = std::ptr::from_ref(self).addr();
-        with_hub(|hub| hub.park_io(io, deadline, hint))
+        with_hub(|hub| hub.park_io(&io, deadline, hint))
     }
 }
 

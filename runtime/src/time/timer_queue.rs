@@ -13,6 +13,13 @@ pub(crate) struct TimerKey {
     seq: u64,
 }
 
+impl TimerKey {
+    /// When the timer fires.
+    pub(crate) fn deadline(&self) -> Instant {
+        self.deadline
+    }
+}
+
 /// Timers keyed by deadline, ties broken first in, first out.
 #[derive(Debug)]
 pub(crate) struct TimerQueue<T> {
