@@ -69,3 +69,49 @@ fn a_new_thread_in_the_child_gets_its_own_hub() {
     });
     assert_eq!(code, 0);
 }
+
+#[test]
+fn a_socket_wait_cut_short_by_the_panic_leaves_no_trace() {
+    use std::io::Read;
+
+    use sprout::debug::GreenletState;
+
+    let _one_at_a_time = SERIAL.lock().unwrap();
+    // Made before the fork: in the child, registering a new socket would
+    // touch the epoll set it shares with the parent.
+    let (a, b) = sprout::net::UnixStream::pair().unwrap();
+    a.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let code = fork_and_wait(move || {
+        // The read parks the main greenlet, whose hub loop then panics in
+        // its first turn: the wait is unwound, not returned from.
+        let r = catch_unwind(AssertUnwindSafe(|| (&a).read(&mut [0u8; 8])));
+        let panicked = match r {
+            Err(p) => p
+                .downcast_ref::<String>()
+                .is_some_and(|m| m.contains("used after fork()")),
+            Ok(_) => false,
+        };
+        let info = sprout::debug::run_info();
+        let main = info
+            .greenlets()
+            .iter()
+            .find(|g| g.name() == Some("main"))
+            .cloned()
+            .unwrap();
+        let clean = main.state() == GreenletState::Running
+            && main.waiting_on().is_empty()
+            && main.deadline().is_none()
+            && info.pending_timers() == 0;
+        // Dropping them would deregister them from the shared epoll set.
+        std::mem::forget((a, b));
+        match (panicked, clean) {
+            (true, true) => 0,
+            (false, _) => 1,
+            (true, false) => 2,
+        }
+    });
+    assert_eq!(
+        code, 0,
+        "1: no fork panic; 2: the main greenlet still looks parked, or its timer is pending"
+    );
+}

@@ -39,8 +39,9 @@ impl IoWait {
 }
 
 /// Ends a wait that unwinds out of the switch instead of returning, which
-/// only the main greenlet's inline hub loop can do (a panic in the loop):
-/// the ordinary end of a wait, [`Hub::io_wait_end`], does the same.
+/// only the main greenlet's inline hub loop can do (a panic in the loop,
+/// such as a forked child's refusal to run its parent's hub): the ordinary
+/// end of a wait, [`Hub::io_wait_end`], does the same.
 struct Unwinding<'a> {
     hub: &'a Hub,
     io: &'a IoWait,
