@@ -26,7 +26,7 @@ rows of one table, not tables of different days.
 Reading the tables: the machine's speed drifts by 2-3x over seconds (a shared, nested-virtualised
 VM), so figures of different runs, and requests/s of servers measured one after the other, say
 little. The ratio columns are the figures to read: each compares two servers slice by slice in
-the same cycle of the rotation (or, at 10,000 connections, run by run), and the bracket shows how
+the same cycle of the rotation (at 10,000 connections the slices last a second), and the bracket shows how
 far the middle half of those paired ratios spreads. A ratio whose bracket holds 1.00 is a tie on
 this machine. The server CPU per request is each server's own cost; requests/s at one connection
 is mostly the cost of waking sleeping threads, which this VM makes dear (see the busy-poll note in
