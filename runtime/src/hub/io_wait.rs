@@ -14,6 +14,7 @@ use std::io;
 use std::time::Instant;
 
 use super::{Hub, MAIN, ParkError, WakeToken, WouldBlockForever, prefetch};
+use crate::io::driver::Direction;
 
 /// One direction of one source registered with the hub's driver.
 #[derive(Debug, Clone, Copy)]
@@ -21,8 +22,8 @@ pub(crate) struct IoWait {
     /// The source's slab key and generation in the driver.
     pub(crate) key: usize,
     pub(crate) generation: u32,
-    /// Read readiness (`true`) or write readiness.
-    pub(crate) read: bool,
+    /// The direction waited for.
+    pub(crate) dir: Direction,
     /// `Err(Interrupted)` for a pending kill or timeout instead of
     /// unwinding (see `park_interruptible`).
     pub(crate) interruptible: bool,
@@ -30,10 +31,9 @@ pub(crate) struct IoWait {
 
 impl IoWait {
     fn what(self) -> &'static str {
-        if self.read {
-            "waiting for a socket to become readable"
-        } else {
-            "waiting for a socket to become writable"
+        match self.dir {
+            Direction::Read => "waiting for a socket to become readable",
+            Direction::Write => "waiting for a socket to become writable",
         }
     }
 }
@@ -107,13 +107,9 @@ impl Hub {
             seq: self.new_seq(),
         };
         let registered = self.driver.with_source(io.key, io.generation, |s| {
-            let (ready, waiters) = if io.read {
-                (s.readable, &mut s.read_waiters)
-            } else {
-                (s.writable, &mut s.write_waiters)
-            };
+            let ready = s.is_ready(io.dir);
             if !ready {
-                waiters.push(token);
+                s.waiters(io.dir).push(token);
             }
             !ready
         });
@@ -175,12 +171,7 @@ impl Hub {
             self.cancel_deadline(t);
         }
         self.driver.with_source(io.key, io.generation, |s| {
-            let waiters = if io.read {
-                &mut s.read_waiters
-            } else {
-                &mut s.write_waiters
-            };
-            waiters.retain(|t| *t != token);
+            s.waiters(io.dir).retain(|t| *t != token);
         });
         self.driver.add_io_waiter(-1);
         by_deadline
@@ -219,6 +210,7 @@ mod tests {
 
     use super::IoWait;
     use crate::hub::with_hub;
+    use crate::io::driver::Direction;
     use crate::{spawn, yield_now};
 
     /// A socket pair whose first end is registered with this thread's hub,
@@ -233,7 +225,7 @@ mod tests {
         let io = IoWait {
             key,
             generation,
-            read: true,
+            dir: Direction::Read,
             interruptible: false,
         };
         (a, b, io)

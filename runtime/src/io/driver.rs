@@ -66,6 +66,13 @@ impl BusyPoll {
     }
 }
 
+/// One direction of a source: reading or writing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Direction {
+    Read,
+    Write,
+}
+
 /// Readiness and waiters of one registered source.
 #[derive(Debug, Default)]
 pub(crate) struct SourceState {
@@ -82,6 +89,35 @@ pub(crate) struct SourceState {
     pub(crate) write_closed: bool,
     pub(crate) read_waiters: Vec<WakeToken>,
     pub(crate) write_waiters: Vec<WakeToken>,
+}
+
+impl SourceState {
+    /// Whether `dir` is ready as far as the hub knows (no `WouldBlock`
+    /// since its last edge).
+    pub(crate) fn is_ready(&self, dir: Direction) -> bool {
+        match dir {
+            Direction::Read => self.readable,
+            Direction::Write => self.writable,
+        }
+    }
+
+    /// Forgets `dir`'s readiness. Readiness after end of file or an error
+    /// is sticky: the next operation returns at once, so it must not wait
+    /// for an edge that will never come.
+    pub(crate) fn clear(&mut self, dir: Direction) {
+        match dir {
+            Direction::Read => self.readable = self.read_closed,
+            Direction::Write => self.writable = self.write_closed,
+        }
+    }
+
+    /// The tokens of the greenlets waiting for `dir`, oldest first.
+    pub(crate) fn waiters(&mut self, dir: Direction) -> &mut Vec<WakeToken> {
+        match dir {
+            Direction::Read => &mut self.read_waiters,
+            Direction::Write => &mut self.write_waiters,
+        }
+    }
 }
 
 /// Messages from other threads: a token to wake, or `None` when a

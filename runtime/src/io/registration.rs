@@ -4,6 +4,7 @@ use std::io;
 use std::marker::PhantomData;
 use std::time::Instant;
 
+use super::driver::Direction;
 use crate::hub::{IoWait, with_hub};
 
 /// One source registered once, edge-triggered, with this thread's hub.
@@ -29,13 +30,6 @@ pub struct Registration {
     key: usize,
     generation: u32,
     _not_send: PhantomData<*const ()>,
-}
-
-/// Which direction to wait for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Direction {
-    Read,
-    Write,
 }
 
 impl Registration {
@@ -168,24 +162,15 @@ impl Registration {
     fn is_ready(&self, dir: Direction) -> bool {
         with_hub(|hub| {
             hub.driver
-                .with_source(self.key, self.generation, |s| match dir {
-                    Direction::Read => s.readable,
-                    Direction::Write => s.writable,
-                })
+                .with_source(self.key, self.generation, |s| s.is_ready(dir))
                 .unwrap_or(true)
         })
     }
 
     fn clear(&self, dir: Direction) {
         with_hub(|hub| {
-            // Readiness after end of file or an error is sticky: the next
-            // operation returns at once, so it must not wait for an edge
-            // that will never come.
             hub.driver
-                .with_source(self.key, self.generation, |s| match dir {
-                    Direction::Read => s.readable = s.read_closed,
-                    Direction::Write => s.writable = s.write_closed,
-                })
+                .with_source(self.key, self.generation, |s| s.clear(dir))
         });
     }
 
@@ -206,7 +191,7 @@ impl Registration {
         let io = IoWait {
             key: self.key,
             generation: self.generation,
-            read: dir == Direction::Read,
+            dir,
             interruptible,
         };
         // The socket that owns this registration usually lives in the
