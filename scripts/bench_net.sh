@@ -40,11 +40,11 @@ stacks in cache misses: `scripts/profile_cache.sh` (callgrind's cache model with
 request for sprout against 1,257 and 0.05 for tokio, whose per-connection state fits in L2 where
 a thousand greenlet stacks do not; sprout's hub prefetches the next greenlet's stack to overlap
 those misses (README.md). In CPU time this is sprout's higher user time per request (about 1.2
-against 0.9 µs for tokio at 1,000 connections, `scripts/ab_net.py`), a small part of the server's
+against 0.9 µs for tokio at 1,000 connections, `net_echo ab`), a small part of the server's
 whole cost, which the kernel's socket work dominates. At 10,000 connections the stacks' spread
 over the address space also costs page-table walks, the kernel's copies into the greenlets'
 buffers included: with 16 KiB stacks (`SPROUT_STACK_SIZE=16384`) sprout's server CPU per request
-was about 4% lower in two paired runs of `scripts/ab_net.py` (64 KiB: no clear change).
+was about 4% lower in two paired runs of `net_echo ab` (64 KiB: no clear change).
 <!-- net:end -->"""
 doc = open("BENCHMARKS.md").read()
 if "<!-- net:begin -->" in doc:

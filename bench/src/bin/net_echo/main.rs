@@ -16,8 +16,13 @@
 //!
 //! ```text
 //! cargo build --release -p sprout-bench --bin net_echo
-//! target/release/net_echo run            # all servers, all loads (about five minutes)
+//! target/release/net_echo run            # all servers, all loads (about eleven minutes)
 //! target/release/net_echo run --quick    # shorter runs
+//! target/release/net_echo row pingpong 1000 200 60    # one load, 60 cycles of 200 ms
+//! # any builds or settings side by side, each row against the first:
+//! target/release/net_echo ab pingpong 1000 200 60 \
+//!     old=/tmp/net_echo.old:sprout new=target/release/net_echo:sprout \
+//!     nobp=target/release/net_echo:sprout:SPROUT_BUSY_POLL_US=0
 //! ```
 //!
 //! `scripts/bench_net.sh` runs it and puts the tables into BENCHMARKS.md.
@@ -27,6 +32,7 @@
 use std::collections::HashMap;
 use std::io::{self, BufRead, ErrorKind, Read, Write};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 use mio::net::TcpStream as MioStream;
@@ -60,25 +66,42 @@ fn main() -> io::Result<()> {
         Some("row") if args.len() == 5 => {
             // One table with a chosen number of slices, for a closer look at
             // one load than `run` gives it.
-            let num = |i: usize| -> u64 { args[i].parse().expect("a number") };
-            let (n, slice_ms, cycles) = (num(2), num(3), num(4) as usize);
-            let load = [args[1].clone(), n.to_string()];
-            let rows = rotated(&load, slice_ms, cycles)?;
+            let (load, slice_ms, cycles) = row_args(&args);
+            let rows = rotated(&builtin_specs()?, &load, slice_ms, cycles)?;
             print_table(
-                &format!("{} {n} ({cycles} cycles of {slice_ms} ms)", args[1]),
+                &format!("{} {} ({cycles} cycles of {slice_ms} ms)", load[0], load[1]),
                 &rows,
             );
+            Ok(())
+        }
+        Some("ab") if args.len() >= 6 => {
+            // Any builds and settings side by side (see `usage`).
+            let (load, slice_ms, cycles) = row_args(&args);
+            let specs: Vec<Spec> = args[5..].iter().map(|a| Spec::parse(a)).collect();
+            print_ab(&rotated(&specs, &load, slice_ms, cycles)?);
             Ok(())
         }
         _ => {
             eprintln!(
                 "usage: net_echo run [--quick] | row pingpong|churn N SLICE_MS CYCLES | \
+                 ab pingpong|churn N SLICE_MS CYCLES NAME=BINARY:IMPL[:VAR=VALUE,...]... | \
                  server IMPL | \
-                 slices pingpong|churn N ADDR SERVER_PID (then SLICE <ms> <0|1> ... END on stdin)"
+                 slices pingpong|churn N ADDR SERVER_PID (then SLICE <ms> <0|1> ... END on stdin)\n\
+                 ab: the named servers (IMPL: sprout, tokio, may or mio, run by that net_echo \
+                 BINARY with the given environment, each driven by that BINARY's load process) \
+                 in one rotation, each row against the first"
             );
             std::process::exit(2);
         }
     }
+}
+
+/// `LOAD N SLICE_MS CYCLES` of `row` and `ab`: the load's arguments, the
+/// slice length and the cycle count.
+fn row_args(args: &[String]) -> ([String; 2], u64, usize) {
+    let num = |i: usize| -> u64 { args[i].parse().expect("a number") };
+    let n = num(2);
+    ([args[1].clone(), n.to_string()], num(3), num(4) as usize)
 }
 
 // ===== the servers =====
@@ -231,19 +254,74 @@ fn mio_server() -> io::Result<()> {
 
 // ===== the orchestrator =====
 
+/// One server of a rotation: the `net_echo` build that runs it (and its
+/// load process), which server, and extra environment variables.
+struct Spec {
+    name: String,
+    exe: PathBuf,
+    which: String,
+    env: Vec<(String, String)>,
+}
+
+impl Spec {
+    /// Server `which` of this build, as the benchmark tables run it.
+    fn builtin(which: &str) -> io::Result<Spec> {
+        Ok(Spec {
+            name: which.to_owned(),
+            exe: std::env::current_exe()?,
+            which: which.to_owned(),
+            env: Vec::new(),
+        })
+    }
+
+    /// `NAME=BINARY:IMPL[:VAR=VALUE,...]`.
+    fn parse(arg: &str) -> Spec {
+        let bad = || -> ! {
+            eprintln!("bad server {arg:?}: want NAME=BINARY:IMPL[:VAR=VALUE,...]");
+            std::process::exit(2)
+        };
+        let (name, rest) = arg.split_once('=').unwrap_or_else(|| bad());
+        let mut parts = rest.splitn(3, ':');
+        let (Some(exe), Some(which)) = (parts.next(), parts.next()) else {
+            bad()
+        };
+        let env = parts
+            .next()
+            .filter(|e| !e.is_empty())
+            .map(|e| {
+                e.split(',')
+                    .map(|kv| {
+                        let (k, v) = kv.split_once('=').unwrap_or_else(|| bad());
+                        (k.to_owned(), v.to_owned())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Spec {
+            name: name.to_owned(),
+            exe: PathBuf::from(exe),
+            which: which.to_owned(),
+            env,
+        }
+    }
+}
+
 /// A server process pinned to core 1.
 struct Server {
     child: Child,
     addr: SocketAddr,
+    /// The build whose load process drives it.
+    exe: PathBuf,
 }
 
 impl Server {
-    fn start(which: &str) -> io::Result<Server> {
-        let exe = std::env::current_exe()?;
+    fn start(spec: &Spec) -> io::Result<Server> {
+        let which = &spec.which;
         let mut child = Command::new("taskset")
             .args(["-c", "1"])
-            .arg(&exe)
+            .arg(&spec.exe)
             .args(["server", which])
+            .envs(spec.env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()?;
@@ -257,7 +335,23 @@ impl Server {
         Ok(Server {
             child,
             addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            exe: spec.exe.clone(),
         })
+    }
+
+    /// User and system CPU time so far, in clock ticks.
+    fn cpu_ticks(&self) -> (u64, u64) {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        // utime and stime are the 12th and 13th fields after the command
+        // name, which is in parentheses.
+        let mut ticks = stat
+            .rsplit_once(')')
+            .map_or("", |(_, f)| f)
+            .split_whitespace()
+            .skip(11)
+            .map(|f| f.parse().unwrap_or(0));
+        (ticks.next().unwrap_or(0), ticks.next().unwrap_or(0))
     }
 
     /// Peak resident set size in KiB.
@@ -282,11 +376,15 @@ impl Drop for Server {
 
 /// One server's line in a table.
 struct Row {
-    which: &'static str,
+    name: String,
     rps: f64,
     p50_us: f64,
     p99_us: f64,
     cpu_us: f64,
+    /// User and system CPU per request over whole slices (drain included),
+    /// from clock ticks.
+    user_us: f64,
+    sys_us: f64,
     rss_kib: u64,
     /// requests/s of each cycle (rotation) or run (one after the other),
     /// aligned across servers so that index `k` of two rows was measured
@@ -324,10 +422,9 @@ struct Generator {
 
 impl Generator {
     fn start(load: &[String], server: &Server) -> io::Result<Generator> {
-        let exe = std::env::current_exe()?;
         let mut child = Command::new("taskset")
             .args(["-c", "0"])
-            .arg(&exe)
+            .arg(&server.exe)
             .arg("slices")
             .args(load)
             .arg(server.addr.to_string())
@@ -393,35 +490,45 @@ impl Drop for Generator {
     }
 }
 
-/// All four servers at once, each with its own load process, driven in
-/// turn: one uncounted cycle, then `cycles` cycles of one `slice_ms` slice
-/// per server, the order rotated each cycle.
-fn rotated(load: &[String], slice_ms: u64, cycles: usize) -> io::Result<Vec<Row>> {
-    let servers: Vec<Server> = SERVERS
-        .iter()
-        .map(|w| Server::start(w))
-        .collect::<Result<_, _>>()?;
+/// The servers of `specs` at once, each with its own load process, driven
+/// in turn: one uncounted cycle, then `cycles` cycles of one `slice_ms`
+/// slice per server, the order rotated each cycle.
+fn rotated(specs: &[Spec], load: &[String], slice_ms: u64, cycles: usize) -> io::Result<Vec<Row>> {
+    let servers: Vec<Server> = specs.iter().map(Server::start).collect::<Result<_, _>>()?;
     let mut gens: Vec<Generator> = servers
         .iter()
         .map(|s| Generator::start(load, s))
         .collect::<Result<_, _>>()?;
+    let mut ticks = vec![(0, 0); servers.len()];
     for cycle in 0..=cycles {
         for j in 0..gens.len() {
             // Rotate the order so that no server always follows the same one.
             let t = (cycle + j) % gens.len();
+            let (u0, s0) = servers[t].cpu_ticks();
             gens[t].slice(slice_ms, cycle > 0)?;
+            if cycle > 0 {
+                let (u1, s1) = servers[t].cpu_ticks();
+                ticks[t].0 += u1 - u0;
+                ticks[t].1 += s1 - s0;
+            }
         }
     }
+    // /proc/PID/stat counts in USER_HZ, which Linux fixes at 100 for
+    // user space.
+    let us_per_tick = 1e6 / 100.0;
     let mut rows = Vec::new();
-    for ((which, server), g) in SERVERS.iter().zip(&servers).zip(gens) {
+    for (((spec, server), g), (user, sys)) in specs.iter().zip(&servers).zip(gens).zip(ticks) {
         let (t, rates) = g.finish()?;
         let (requests, secs) = (t[0], t[1]);
+        let per_request = |ticks: u64| ticks as f64 * us_per_tick / requests.max(1.0);
         rows.push(Row {
-            which,
+            name: spec.name.clone(),
             rps: requests / secs,
             p50_us: t[2],
             p99_us: t[3],
             cpu_us: t[4] / 1000.0 / requests.max(1.0),
+            user_us: per_request(user),
+            sys_us: per_request(sys),
             rss_kib: server.peak_rss_kib(),
             rates,
         });
@@ -429,10 +536,31 @@ fn rotated(load: &[String], slice_ms: u64, cycles: usize) -> io::Result<Vec<Row>
     Ok(rows)
 }
 
+/// The four servers of the benchmark tables, from this build.
+fn builtin_specs() -> io::Result<Vec<Spec>> {
+    SERVERS.iter().map(|w| Spec::builtin(w)).collect()
+}
+
+/// The A/B table: each row against the first.
+fn print_ab(rows: &[Row]) {
+    println!(
+        "| server | requests/s | server CPU µs/request | user µs | system µs | vs {} |",
+        rows[0].name
+    );
+    println!("|---|---:|---:|---:|---:|---:|");
+    for row in rows {
+        let (mid, lo, hi) = row.ratio(&rows[0]);
+        println!(
+            "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {mid:.3}x ({lo:.3}-{hi:.3}) |",
+            row.name, row.rps, row.cpu_us, row.user_us, row.sys_us
+        );
+    }
+}
+
 fn print_table(name: &str, rows: &[Row]) {
     let peer = |w: &str| {
         rows.iter()
-            .find(|r| r.which == w)
+            .find(|r| r.name == w)
             .expect("every server has a row")
     };
     println!("### {name}");
@@ -443,14 +571,14 @@ fn print_table(name: &str, rows: &[Row]) {
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for row in rows {
-        let label = match row.which {
+        let label = match row.name.as_str() {
             "sprout" => "sprout `StreamServer`",
             "tokio" => "tokio (current-thread)",
             "may" => "may (1 worker)",
             _ => "hand-written mio loop",
         };
         let ratio = |w: &str| {
-            if w == row.which {
+            if w == row.name {
                 return "1".to_owned();
             }
             let (mid, lo, hi) = row.ratio(peer(w));
@@ -498,19 +626,25 @@ fn run(quick: bool) -> io::Result<()> {
     );
     println!();
     // (connections, server, requests/s) of the ping-pong runs, for the plot.
-    let mut curve: Vec<(usize, &str, f64)> = Vec::new();
+    let specs = builtin_specs()?;
+    let mut curve: Vec<(usize, String, f64)> = Vec::new();
     for n in [1usize, 100, 1000, 10_000] {
         let (slice_ms, cycles) = plan(n);
         let name = format!(
             "Ping-pong, {n} connection{} ({cycles} cycles of {slice_ms} ms)",
             if n == 1 { "" } else { "s" }
         );
-        let rows = rotated(&["pingpong".into(), n.to_string()], slice_ms, cycles)?;
-        curve.extend(rows.iter().map(|r| (n, r.which, r.rps)));
+        let rows = rotated(
+            &specs,
+            &["pingpong".into(), n.to_string()],
+            slice_ms,
+            cycles,
+        )?;
+        curve.extend(rows.iter().map(|r| (n, r.name.clone(), r.rps)));
         print_table(&name, &rows);
     }
     let (slice_ms, cycles) = plan(64);
-    let rows = rotated(&["churn".into(), "64".into()], slice_ms, cycles)?;
+    let rows = rotated(&specs, &["churn".into(), "64".into()], slice_ms, cycles)?;
     print_table(
         &format!("Connect per request (churn), 64 in flight ({cycles} cycles of {slice_ms} ms)"),
         &rows,
@@ -524,7 +658,10 @@ fn run(quick: bool) -> io::Result<()> {
 }
 
 /// Writes requests/s against connection count, one line per server.
-fn plot_curve(curve: &[(usize, &str, f64)], path: &str) -> Result<(), Box<dyn std::error::Error>> {
+fn plot_curve(
+    curve: &[(usize, String, f64)],
+    path: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
     let series: Vec<_> = SERVERS
         .iter()
         .map(|which| {
