@@ -1,5 +1,6 @@
 //! Stacks: overflow is reported by name and aborts; running out of memory
-//! mappings makes `Builder::spawn` say so; stack sizes are honoured.
+//! mappings makes `Builder::spawn` say so; stack sizes are honoured, pooled
+//! by size, and a new default leaves running greenlets' stacks alone.
 //!
 //! The fatal cases run in a child process: this test binary re-executed
 //! with one test selected and an environment variable telling it to do the
@@ -180,6 +181,72 @@ fn stack_sizes_are_honoured() {
     sprout::set_default_stack_size(128 * 1024);
     assert_eq!(sprout::default_stack_size(), 128 * 1024);
     sprout::set_default_stack_size(default);
+}
+
+#[test]
+fn a_new_default_size_leaves_running_greenlets_stacks_mapped() {
+    let default = sprout::default_stack_size();
+    // One greenlet parked on a default-size stack, one never started.
+    let parked = sprout::spawn(|| {
+        let buf = [1u8; 1000];
+        sprout::sleep(std::time::Duration::from_millis(5));
+        std::hint::black_box(&buf)
+            .iter()
+            .map(|&b| u64::from(b))
+            .sum::<u64>()
+    });
+    sprout::yield_now();
+    let unstarted = sprout::spawn(|| sprout::current().id());
+    sprout::set_default_stack_size(64 * 1024);
+    let small = sprout::spawn(|| 7);
+    // Before the pool kept every size, the old stacks were unmapped here
+    // and the parked greenlet crashed when it woke.
+    assert_eq!(parked.join().unwrap(), 1000);
+    let id = unstarted.id();
+    assert_eq!(unstarted.join().unwrap(), id);
+    assert_eq!(small.join().unwrap(), 7);
+    sprout::set_default_stack_size(default);
+    assert_eq!(sprout::default_stack_size(), default);
+}
+
+#[test]
+fn stacks_of_other_sizes_are_pooled_like_the_default() {
+    let per_stack = sprout::debug::stack_capacity()
+        .expect("/proc is readable")
+        .mappings_per_stack;
+    let before = sprout::debug::stack_capacity().unwrap().mappings_in_use;
+    let n = 256;
+    let handles: Vec<_> = (0..n)
+        .map(|i| {
+            Builder::new()
+                .stack_size(48 * 1024)
+                .spawn(move || {
+                    sprout::sleep(std::time::Duration::from_millis(1));
+                    i
+                })
+                .unwrap()
+        })
+        .collect();
+    let during = sprout::debug::stack_capacity().unwrap().mappings_in_use;
+    for (i, h) in handles.into_iter().enumerate() {
+        assert_eq!(h.join().unwrap(), i);
+    }
+    if per_stack < 1.0 {
+        // In-place guards: a chunk of 32 stacks is one mapping, so 256
+        // stacks of a size of their own take about 8, not 256.
+        assert!(during - before <= n / 32 + 4, "{before} -> {during}");
+    } else {
+        assert!(during - before <= 2 * n + 4, "{before} -> {during}");
+    }
+    // Spawned again, they reuse the same slots: no new mappings.
+    for _ in 0..3 {
+        let again: Vec<_> = (0..n)
+            .map(|_| Builder::new().stack_size(48 * 1024).spawn(|| ()).unwrap())
+            .collect();
+        assert!(sprout::joinall(again).iter().all(Result::is_ok));
+    }
+    let after = sprout::debug::stack_capacity().unwrap().mappings_in_use;
+    assert!(after <= during, "{during} -> {after}");
 }
 
 #[test]

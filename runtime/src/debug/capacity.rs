@@ -2,7 +2,7 @@
 //!
 //! Each guard-paged stack needs its guard page. Where the kernel has
 //! `madvise(MADV_GUARD_INSTALL)` (Linux 6.13+) sprout installs guards in
-//! place, so a chunk of 32 stacks is one mapping and `vm.max_map_count`
+//! place, so a chunk of stacks (32 of the default size) is one mapping and `vm.max_map_count`
 //! stops mattering (memory does). On older kernels each guard costs an
 //! `mprotect` that splits the mapping: two mappings per stack, so the
 //! default limit of 65530 caps a process near 32,000 greenlets. Raising the
@@ -12,7 +12,7 @@
 
 use std::fmt;
 
-use crate::greenlet::stack::{self, CHUNK_SLOTS};
+use crate::greenlet::stack;
 use crate::hub::with_hub;
 
 /// Below this many possible greenlets a hub warns with its first stacks.
@@ -25,8 +25,9 @@ pub struct StackCapacity {
     pub max_map_count: usize,
     /// Mappings the process uses now.
     pub mappings_in_use: usize,
-    /// Kernel mappings one more stack costs: `1/32` with in-place guards,
-    /// `2` with `mprotect` guards.
+    /// Kernel mappings one more stack of the default size costs: `1/32`
+    /// (for stacks up to 256 KiB) with in-place guards, `2` with `mprotect`
+    /// guards.
     pub mappings_per_stack: f64,
     /// How many more greenlets (stacks) fit under the limit.
     pub more_greenlets: usize,
@@ -47,16 +48,20 @@ impl fmt::Display for StackCapacity {
 /// `/proc` cannot be read.
 pub fn stack_capacity() -> Option<StackCapacity> {
     // The guard mode is settled by the first chunk of stacks.
-    with_hub(|hub| hub.prime_stacks());
-    measure()
+    let size = with_hub(|hub| {
+        hub.prime_stacks();
+        hub.default_stack_size()
+    });
+    measure(stack::slot_len_for(size).map_or(1, stack::slots_per_chunk))
 }
 
-fn measure() -> Option<StackCapacity> {
+/// `per_chunk`: stacks per chunk mapping of the size in question.
+fn measure(per_chunk: usize) -> Option<StackCapacity> {
     let max_map_count = stack::max_map_count()?;
     let mappings_in_use = stack::mappings_in_use()?;
     let mappings_per_stack = match stack::guards_in_place() {
         Some(false) => 2.0,
-        _ => 1.0 / CHUNK_SLOTS as f64,
+        _ => 1.0 / per_chunk as f64,
     };
     let free = max_map_count.saturating_sub(mappings_in_use) as f64;
     Some(StackCapacity {
@@ -74,7 +79,9 @@ pub(crate) fn check_first_stacks() {
     if stack::guards_in_place() != Some(false) {
         return; // in-place guards: the limit is no concern
     }
-    if let Some(c) = measure()
+    // With `mprotect` guards every stack costs two mappings, whatever the
+    // chunk holds.
+    if let Some(c) = measure(1)
         && c.more_greenlets < WARN_BELOW
     {
         log::warn!(

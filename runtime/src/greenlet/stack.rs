@@ -1,27 +1,31 @@
 //! Guard-paged greenlet stacks and the per-hub pool that reuses them.
 //!
-//! Stacks of the hub's default size are carved from *chunks*: one anonymous
-//! `MAP_NORESERVE` mapping holds [`CHUNK_SLOTS`] stacks, so allocating stacks
-//! costs one `mmap` per chunk rather than per greenlet, and no stack is ever
-//! unmapped on its own (unmapping the middle of a mapping splits it). The
-//! lowest page of every slot is a guard page: installed with
-//! `madvise(MADV_GUARD_INSTALL)` where the kernel has it (Linux 6.13+), which
-//! does not split the mapping, and with `mprotect(PROT_NONE)` otherwise, which
-//! costs a second kernel mapping per stack. Other sizes get a mapping of
-//! their own. The top of each stack holds a small [`StackHeader`] that the
-//! stack-overflow handler reads to name the greenlet that overflowed.
+//! Stacks are carved from *chunks*: one anonymous `MAP_NORESERVE` mapping
+//! holds several stacks of one size (32 of the default 256 KiB, fewer of
+//! larger sizes: see [`slots_per_chunk`]), so allocating stacks costs one
+//! `mmap` per chunk rather than per greenlet, and no stack is ever unmapped
+//! on its own (unmapping the middle of a mapping splits it). Every size a
+//! hub is asked for gets its own [`SizeClass`] of chunks and free lists, so
+//! greenlets with a non-default stack size are as cheap to spawn as the
+//! others, and changing the default leaves the stacks of running greenlets
+//! where they are. The lowest page of every slot is a guard page: installed
+//! with `madvise(MADV_GUARD_INSTALL)` where the kernel has it (Linux 6.13+),
+//! which does not split the mapping, and with `mprotect(PROT_NONE)`
+//! otherwise, which costs a second kernel mapping per stack. The top of each
+//! stack holds a small [`StackHeader`] that the stack-overflow handler reads
+//! to name the greenlet that overflowed.
 //!
 //! Free stacks are kept *warm* (pages still resident, reused first) or
 //! *cold* (never touched, or their pages given back with `MADV_DONTNEED`).
 //! `spawn` reserves a cold stack, so running out of mappings is reported by
 //! `spawn`; when the greenlet first runs it trades that stack for a warm one
-//! if there is one, so spawning many short greenlets touches one stack's
-//! pages, not one per greenlet. Memory follows the live greenlet count
-//! rather than the peak: beyond [`HOT_STACKS`] warm stacks, finished stacks
-//! give their pages back.
+//! of its size if there is one, so spawning many short greenlets touches one
+//! stack's pages, not one per greenlet. Memory follows the live greenlet
+//! count rather than the peak: beyond [`HOT_STACKS`] warm stacks of a size,
+//! finished stacks give their pages back. Address space is kept until the
+//! hub ends.
 
 use std::io;
-use std::mem::ManuallyDrop;
 use std::ptr;
 use std::sync::atomic::{AtomicU8, Ordering};
 
@@ -34,10 +38,14 @@ pub(crate) const DEFAULT_STACK_SIZE: usize = 256 * 1024;
 /// Smallest usable stack size accepted by `Builder::stack_size`.
 pub(crate) const MIN_STACK_SIZE: usize = 16 * 1024;
 
-/// Default-size stacks per chunk mapping.
+/// Stacks per chunk mapping, for sizes up to the default.
 pub(crate) const CHUNK_SLOTS: usize = 32;
 
-/// How many free stacks keep their pages resident.
+/// Largest chunk worth carving many stacks from: 32 default-size slots.
+/// Larger stacks come fewer to a chunk, down to one.
+const CHUNK_BYTES: usize = CHUNK_SLOTS * (DEFAULT_STACK_SIZE + 4096);
+
+/// How many free stacks of one size keep their pages resident.
 pub(crate) const HOT_STACKS: usize = 64;
 
 /// `madvise` advice that installs guard pages in place (Linux 6.13+).
@@ -157,15 +165,13 @@ unsafe fn install_guard(addr: usize, guard: usize) -> io::Result<()> {
 /// # Invariant
 ///
 /// `[lo, lo + len)` is mapped memory: its lowest `guard` bytes are a guard
-/// region and the rest is readable and writable. If `own` it is a mapping
-/// of its own, unmapped on drop; otherwise it is a slot of a chunk owned by
-/// the `StackPool` that handed it out, which outlives every stack it hands
-/// out that is still used.
+/// region and the rest is readable and writable. It is a slot of a chunk
+/// owned by the `StackPool` that handed it out, which outlives every stack
+/// it hands out that is still used.
 pub(crate) struct GreenStack {
     lo: usize,
     len: usize,
     guard: usize,
-    own: Option<ManuallyDrop<ValgrindStackRegistration>>,
     /// Its pages may be resident (it ran a greenlet since it was last
     /// cleaned).
     warm: bool,
@@ -176,35 +182,12 @@ impl std::fmt::Debug for GreenStack {
         f.debug_struct("GreenStack")
             .field("lo", &format_args!("{:#x}", self.lo))
             .field("len", &self.len)
-            .field("own", &self.own.is_some())
             .field("warm", &self.warm)
             .finish()
     }
 }
 
 impl GreenStack {
-    /// Maps a stack of its own with at least `usable` bytes.
-    pub(crate) fn standalone(usable: usize) -> io::Result<Self> {
-        let page = page_size();
-        let usable = usable.max(MIN_STACK_SIZE).next_multiple_of(page);
-        let len = usable + page;
-        let lo = map(len)?;
-        let stack = GreenStack {
-            lo,
-            len,
-            guard: page,
-            own: Some(ManuallyDrop::new(ValgrindStackRegistration::new(
-                lo as *mut u8,
-                len,
-            ))),
-            warm: false,
-        };
-        // SAFETY: the first page of the mapping we own; it holds no data. On
-        // error `stack` is dropped and unmaps it.
-        unsafe { install_guard(lo, page) }?;
-        Ok(stack)
-    }
-
     /// Usable bytes (excluding the guard page).
     pub(crate) fn usable(&self) -> usize {
         self.len - self.guard
@@ -264,20 +247,8 @@ impl GreenStack {
     }
 }
 
-impl Drop for GreenStack {
-    fn drop(&mut self) {
-        if let Some(reg) = self.own.as_mut() {
-            // SAFETY: the registration is dropped exactly once, here.
-            unsafe { ManuallyDrop::drop(reg) };
-            // SAFETY: by the invariant an `own` stack is a mapping of its own,
-            // and nothing uses it any more (its coroutine has finished).
-            unsafe { unmap(self.lo, self.len) };
-        }
-    }
-}
-
-// SAFETY: `base` and `limit` lie in memory this stack owns (or borrows from
-// the pool, per the invariant), both 16-byte aligned; the lowest page is a
+// SAFETY: `base` and `limit` lie in memory this stack borrows from the
+// pool (per the invariant), both 16-byte aligned; the lowest page is a
 // guard page and at least 16 KiB (more than corosensei's MIN_STACK_SIZE)
 // is usable.
 unsafe impl Stack for GreenStack {
@@ -362,27 +333,51 @@ fn count_mappings() -> Option<usize> {
     }
 }
 
-/// One mapping holding `CHUNK_SLOTS` default-size stacks.
+/// How many stacks of `slot_len` bytes (guard page included) one chunk
+/// holds: [`CHUNK_SLOTS`] up to the default size, fewer above it, so that a
+/// chunk stays near 8 MiB of address space; at least one.
+pub(crate) fn slots_per_chunk(slot_len: usize) -> usize {
+    (CHUNK_BYTES / slot_len.max(1)).clamp(1, CHUNK_SLOTS)
+}
+
+/// The slot length (usable bytes plus the guard page) of a requested size:
+/// rounded up to whole pages, at least [`MIN_STACK_SIZE`].
+pub(crate) fn slot_len_for(usable: usize) -> io::Result<usize> {
+    let page = page_size();
+    usable
+        .max(MIN_STACK_SIZE)
+        .checked_next_multiple_of(page)
+        .and_then(|n| n.checked_add(page))
+        .filter(|&n| n <= isize::MAX as usize)
+        .ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("cannot allocate a greenlet stack: {usable} bytes is too large a stack"),
+            )
+        })
+}
+
+/// One mapping holding stacks of one size class.
 struct Chunk {
     base: usize,
     len: usize,
     _valgrind: ValgrindStackRegistration,
 }
 
-/// Free stacks of the hub's default size, ready for reuse, and the chunks
-/// they are carved from.
-pub(crate) struct StackPool {
-    default_size: usize,
+/// The stacks of one size: the chunks they are carved from and the free
+/// ones, ready for reuse.
+struct SizeClass {
+    /// Bytes per slot, the guard page included.
     slot_len: usize,
     chunks: Vec<Chunk>,
     warm: Vec<GreenStack>,
     cold: Vec<GreenStack>,
 }
 
-impl std::fmt::Debug for StackPool {
+impl std::fmt::Debug for SizeClass {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StackPool")
-            .field("default_size", &self.default_size)
+        f.debug_struct("SizeClass")
+            .field("slot_len", &self.slot_len)
             .field("chunks", &self.chunks.len())
             .field("warm", &self.warm.len())
             .field("cold", &self.cold.len())
@@ -390,69 +385,23 @@ impl std::fmt::Debug for StackPool {
     }
 }
 
-impl StackPool {
-    pub(crate) fn new(default_size: usize) -> Self {
-        let page = page_size();
-        let default_size = default_size.max(MIN_STACK_SIZE).next_multiple_of(page);
-        Self {
-            default_size,
-            slot_len: default_size + page,
+impl SizeClass {
+    fn new(slot_len: usize) -> Self {
+        SizeClass {
+            slot_len,
             chunks: Vec::new(),
             warm: Vec::new(),
             cold: Vec::new(),
         }
     }
 
-    pub(crate) fn default_size(&self) -> usize {
-        self.default_size
-    }
-
-    /// Makes sure one chunk exists, so the guard mode is known.
-    pub(crate) fn prime(&mut self) -> io::Result<()> {
-        if self.chunks.is_empty() {
-            self.grow()?;
-        }
-        Ok(())
-    }
-
-    /// Reserves a stack of `size` usable bytes (the default when `None`):
-    /// a cold one if there is one, so that the greenlet can trade it for a
-    /// warm one when it first runs.
-    pub(crate) fn take(&mut self, size: Option<usize>) -> io::Result<GreenStack> {
-        let want = size
-            .unwrap_or(self.default_size)
-            .max(MIN_STACK_SIZE)
-            .next_multiple_of(page_size());
-        if want != self.default_size {
-            return GreenStack::standalone(want);
-        }
-        if let Some(s) = self.cold.pop().or_else(|| self.warm.pop()) {
-            return Ok(s);
-        }
-        self.grow()?;
-        Ok(self.cold.pop().expect("a new chunk has free slots"))
-    }
-
-    /// Trades a stack that was never touched for a warm one, if any.
-    pub(crate) fn prefer_warm(&mut self, stack: GreenStack) -> GreenStack {
-        if stack.warm || stack.own.is_some() {
-            return stack;
-        }
-        match self.warm.pop() {
-            Some(w) => {
-                self.cold.push(stack);
-                w
-            }
-            None => stack,
-        }
-    }
-
     /// Maps a new chunk and adds its slots to the cold list.
     fn grow(&mut self) -> io::Result<()> {
         let page = page_size();
-        let len = self.slot_len * CHUNK_SLOTS;
+        let slots = slots_per_chunk(self.slot_len);
+        let len = self.slot_len * slots;
         let base = map(len)?;
-        for i in 0..CHUNK_SLOTS {
+        for i in 0..slots {
             let lo = base + i * self.slot_len;
             // SAFETY: the lowest page of slot `i` of the chunk we just mapped;
             // it holds no data.
@@ -467,24 +416,25 @@ impl StackPool {
             len,
             _valgrind: ValgrindStackRegistration::new(base as *mut u8, len),
         });
-        if self.chunks.len() == 1 {
-            crate::debug::check_first_stacks();
-        }
-        self.cold.extend((0..CHUNK_SLOTS).rev().map(|i| GreenStack {
+        self.cold.extend((0..slots).rev().map(|i| GreenStack {
             lo: base + i * self.slot_len,
             len: self.slot_len,
             guard: page,
-            own: None,
             warm: false,
         }));
         Ok(())
     }
 
-    /// Returns a stack whose greenlet has finished (or never started).
-    pub(crate) fn give(&mut self, mut stack: GreenStack) {
-        if stack.own.is_some() {
-            return; // dropped: unmapped
+    /// A cold stack if there is one (see [`StackPool::take`]).
+    fn take(&mut self) -> io::Result<GreenStack> {
+        if let Some(s) = self.cold.pop().or_else(|| self.warm.pop()) {
+            return Ok(s);
         }
+        self.grow()?;
+        Ok(self.cold.pop().expect("a new chunk has free slots"))
+    }
+
+    fn give(&mut self, mut stack: GreenStack) {
         if !stack.warm {
             self.cold.push(stack);
         } else if self.warm.len() < HOT_STACKS {
@@ -494,24 +444,139 @@ impl StackPool {
             self.cold.push(stack);
         }
     }
+}
 
-    /// Free stacks: (warm, cold).
+/// Free stacks, ready for reuse, and the chunks they are carved from, by
+/// size; and the size `spawn` uses when it is given none.
+pub(crate) struct StackPool {
+    default_size: usize,
+    /// Every size asked for so far, the default's first while it is
+    /// unchanged; a hub rarely has more than a few.
+    classes: Vec<SizeClass>,
+}
+
+impl std::fmt::Debug for StackPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StackPool")
+            .field("default_size", &self.default_size)
+            .field("classes", &self.classes)
+            .finish()
+    }
+}
+
+impl StackPool {
+    pub(crate) fn new(default_size: usize) -> Self {
+        let mut pool = StackPool {
+            default_size: MIN_STACK_SIZE,
+            classes: Vec::new(),
+        };
+        pool.set_default_size(default_size);
+        pool
+    }
+
+    pub(crate) fn default_size(&self) -> usize {
+        self.default_size
+    }
+
+    /// Sets the size of stacks taken without one (rounded up to whole
+    /// pages, at least [`MIN_STACK_SIZE`]; a size too large to map makes
+    /// `take` fail). Stacks of the old default stay where they are:
+    /// greenlets may be running on them.
+    pub(crate) fn set_default_size(&mut self, size: usize) {
+        self.default_size = size
+            .max(MIN_STACK_SIZE)
+            .checked_next_multiple_of(page_size())
+            .unwrap_or(size);
+    }
+
+    /// Makes sure one chunk exists, so the guard mode is known.
+    pub(crate) fn prime(&mut self) -> io::Result<()> {
+        if self.classes.is_empty() {
+            let s = self.take(None)?;
+            self.give(s);
+        }
+        Ok(())
+    }
+
+    /// The class of the stacks with `slot_len`-byte slots, which exists
+    /// for every stack the pool handed out.
+    fn class_of(&mut self, slot_len: usize) -> &mut SizeClass {
+        self.classes
+            .iter_mut()
+            .find(|c| c.slot_len == slot_len)
+            .expect("a pooled stack's size has a class")
+    }
+
+    /// Reserves a stack of `size` usable bytes (the default when `None`):
+    /// a cold one if there is one, so that the greenlet can trade it for a
+    /// warm one when it first runs.
+    pub(crate) fn take(&mut self, size: Option<usize>) -> io::Result<GreenStack> {
+        let slot_len = slot_len_for(size.unwrap_or(self.default_size))?;
+        if let Some(c) = self.classes.iter_mut().find(|c| c.slot_len == slot_len) {
+            return c.take();
+        }
+        // A new size: its class is kept only once it has a chunk.
+        let mut class = SizeClass::new(slot_len);
+        let stack = class.take()?;
+        self.classes.push(class);
+        if self.classes.len() == 1 {
+            crate::debug::check_first_stacks();
+        }
+        Ok(stack)
+    }
+
+    /// Trades a stack that was never touched for a warm one of its size, if
+    /// any.
+    pub(crate) fn prefer_warm(&mut self, stack: GreenStack) -> GreenStack {
+        if stack.warm {
+            return stack;
+        }
+        let class = self.class_of(stack.len);
+        match class.warm.pop() {
+            Some(w) => {
+                class.cold.push(stack);
+                w
+            }
+            None => stack,
+        }
+    }
+
+    /// Returns a stack whose greenlet has finished (or never started).
+    pub(crate) fn give(&mut self, stack: GreenStack) {
+        self.class_of(stack.len).give(stack);
+    }
+
+    /// Free stacks of the default size: (warm, cold).
     #[cfg(test)]
     pub(crate) fn free(&self) -> (usize, usize) {
-        (self.warm.len(), self.cold.len())
+        self.free_of(self.default_size)
+    }
+
+    /// Free stacks of `size` usable bytes: (warm, cold).
+    #[cfg(test)]
+    pub(crate) fn free_of(&self, size: usize) -> (usize, usize) {
+        let slot_len = slot_len_for(size).expect("a valid size");
+        self.classes
+            .iter()
+            .find(|c| c.slot_len == slot_len)
+            .map_or((0, 0), |c| (c.warm.len(), c.cold.len()))
     }
 }
 
 impl Drop for StackPool {
     fn drop(&mut self) {
-        // Slots are not `own`, so dropping them does nothing.
-        self.warm.clear();
-        self.cold.clear();
-        for chunk in self.chunks.drain(..) {
-            // SAFETY: the pool owns its chunks; it is dropped with the hub,
-            // after every greenlet that could use one of their slots has
-            // finished or been forgotten (and is never resumed).
-            unsafe { unmap(chunk.base, chunk.len) };
+        for class in &mut self.classes {
+            // Slots own nothing, so dropping them does nothing.
+            class.warm.clear();
+            class.cold.clear();
+            for chunk in class.chunks.drain(..) {
+                // SAFETY: the pool owns its chunks; it is dropped with the
+                // hub, after every greenlet that could use one of their
+                // slots has finished or been forgotten (and is never
+                // resumed). Nothing else drops a pool: changing the default
+                // size keeps every class.
+                unsafe { unmap(chunk.base, chunk.len) };
+            }
         }
     }
 }
@@ -538,14 +603,77 @@ mod tests {
         assert_eq!(running.top(), top);
         assert!(running.is_warm());
         pool.give(running);
-        let odd = pool.take(Some(100 * 1024)).unwrap();
-        assert!(odd.usable() >= 100 * 1024);
-        pool.give(odd);
-        assert_eq!(
-            pool.free(),
-            (1, CHUNK_SLOTS - 1),
-            "odd sizes are unmapped, not pooled"
-        );
+        assert_eq!(pool.free(), (1, CHUNK_SLOTS - 1));
+    }
+
+    #[test]
+    fn other_sizes_are_pooled_in_their_own_class() {
+        let mut pool = StackPool::new(DEFAULT_STACK_SIZE);
+        let page = page_size();
+        let odd = 100 * 1024 + 1;
+        let reserved = pool.take(Some(odd)).unwrap();
+        let mut s = pool.prefer_warm(reserved);
+        assert_eq!(s.usable(), odd.next_multiple_of(page));
+        assert_eq!(pool.free(), (0, 0), "the default class is untouched");
+        let per_chunk = slots_per_chunk(s.usable() + page);
+        assert_eq!(pool.free_of(odd), (0, per_chunk - 1));
+        s.write_header(1, None);
+        let top = s.top();
+        pool.give(s);
+        assert_eq!(pool.free_of(odd), (1, per_chunk - 1));
+        // The same size, asked for again, reuses that stack.
+        let reserved = pool.take(Some(odd)).unwrap();
+        let again = pool.prefer_warm(reserved);
+        assert_eq!(again.top(), top);
+        pool.give(again);
+        // Big stacks come fewer to a chunk, never none.
+        assert_eq!(slots_per_chunk(DEFAULT_STACK_SIZE + page), CHUNK_SLOTS);
+        assert_eq!(slots_per_chunk(MIN_STACK_SIZE + page), CHUNK_SLOTS);
+        assert_eq!(slots_per_chunk(1 << 30), 1);
+        let big = pool.take(Some(4 << 20)).unwrap();
+        assert_eq!(pool.free_of(4 << 20), (0, slots_per_chunk(big.len) - 1));
+        assert!(slots_per_chunk(big.len) < CHUNK_SLOTS);
+        pool.give(big);
+    }
+
+    #[test]
+    fn a_new_default_keeps_the_old_stacks() {
+        let mut pool = StackPool::new(DEFAULT_STACK_SIZE);
+        let reserved = pool.take(None).unwrap();
+        let mut old = pool.prefer_warm(reserved);
+        old.write_header(1, None);
+        pool.set_default_size(64 * 1024);
+        assert_eq!(pool.default_size(), 64 * 1024);
+        let new = pool.take(None).unwrap();
+        assert_eq!(new.usable(), 64 * 1024);
+        // The old stack is still mapped and writable, and goes back to its
+        // own class.
+        old.write_header(2, Some("still here"));
+        assert_eq!(old.usable(), DEFAULT_STACK_SIZE);
+        pool.give(old);
+        pool.give(new);
+        assert_eq!(pool.free_of(DEFAULT_STACK_SIZE), (1, CHUNK_SLOTS - 1));
+        assert_eq!(pool.free(), (0, CHUNK_SLOTS));
+    }
+
+    #[test]
+    fn sizes_too_large_to_map_are_an_error() {
+        let mut pool = StackPool::new(DEFAULT_STACK_SIZE);
+        for size in [usize::MAX, usize::MAX / 2, 1 << 50] {
+            let err = pool.take(Some(size)).unwrap_err();
+            assert!(
+                err.to_string().contains("cannot allocate a greenlet stack"),
+                "{size}: {err}"
+            );
+        }
+        pool.set_default_size(usize::MAX);
+        assert!(pool.take(None).is_err());
+        // A failed size leaves no class behind; normal sizes still work.
+        assert!(pool.classes.is_empty());
+        pool.set_default_size(DEFAULT_STACK_SIZE);
+        let s = pool.take(None).unwrap();
+        pool.give(s);
+        assert_eq!(pool.classes.len(), 1);
     }
 
     #[test]
@@ -566,7 +694,8 @@ mod tests {
 
     #[test]
     fn header_round_trip() {
-        let mut s = GreenStack::standalone(MIN_STACK_SIZE).unwrap();
+        let mut pool = StackPool::new(MIN_STACK_SIZE);
+        let mut s = pool.take(None).unwrap();
         s.write_header(7, Some("worker"));
         // SAFETY: the header was just written and the stack is alive.
         let h = unsafe { &*s.header_ptr() };
@@ -574,5 +703,6 @@ mod tests {
         assert_eq!(&h.name[..h.name_len], b"worker");
         assert_eq!(h.guard_lo, s.lo);
         assert!(s.base().get() < s.top());
+        pool.give(s);
     }
 }

@@ -288,8 +288,7 @@ impl Hub {
     }
 
     pub(crate) fn set_default_stack_size(&self, size: usize) {
-        let mut stacks = self.stacks.borrow_mut();
-        *stacks = StackPool::new(size);
+        self.stacks.borrow_mut().set_default_size(size);
     }
 
     // ===== spawning =====
