@@ -476,3 +476,78 @@ fn stop_called_from_a_handler_stops_the_others_and_carries_on() {
     assert!(!server.is_serving());
     assert!(TcpStream::connect(addr).is_err());
 }
+
+#[test]
+fn handlers_get_the_stack_size_set_for_them() {
+    // 1 MiB on the stack overflows the default 256 KiB: only a handler
+    // given the larger stack survives it (an overflow would abort the test).
+    let server = StreamServer::bind(any_local_address(), |mut conn: TcpStream, _| {
+        let big = [b'x'; 1 << 20];
+        let sum: u64 = std::hint::black_box(&big)
+            .iter()
+            .map(|&b| u64::from(b))
+            .sum();
+        let name = sprout::current().name().unwrap_or("").to_string();
+        let _ = write!(conn, "{sum} {name}");
+    })
+    .unwrap();
+    assert_eq!(server.stack_size(), None);
+    server.set_stack_size(Some(2 << 20));
+    server.start().unwrap();
+    let mut reply = String::new();
+    TcpStream::connect(server.local_addr().unwrap())
+        .unwrap()
+        .read_to_string(&mut reply)
+        .unwrap();
+    let (sum, name) = reply.split_once(' ').unwrap();
+    assert_eq!(sum, (u64::from(b'x') << 20).to_string());
+    assert!(
+        name.starts_with("StreamServer handler 127.0.0.1:"),
+        "{name}"
+    );
+    server.stop(Duration::from_secs(5));
+}
+
+/// A handler that cannot be spawned closes its connection; the server
+/// carries on, with its handlers in a pool or not.
+fn unspawnable_handlers_close_their_connection(pool: Option<Rc<sprout::pool::Pool>>) {
+    let server = StreamServer::bind(any_local_address(), util::upper_echo).unwrap();
+    if let Some(pool) = &pool {
+        server.set_pool(Rc::clone(pool));
+    }
+    server.start().unwrap();
+    let addr = server.local_addr().unwrap();
+    server.set_stack_size(Some(usize::MAX));
+    for _ in 0..3 {
+        let mut refused = TcpStream::connect(addr).unwrap();
+        let _ = refused.write_all(b"lost");
+        refused
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        // Closed unanswered: end of stream, or a reset after our write.
+        match refused.read(&mut [0; 8]) {
+            Ok(0) => {}
+            Err(e) if e.kind() == io::ErrorKind::ConnectionReset => {}
+            other => panic!("expected the connection closed, got {other:?}"),
+        }
+    }
+    assert_eq!(server.connection_count(), 0);
+    if let Some(pool) = &pool {
+        assert_eq!((pool.len(), pool.free_count()), (0, pool.size()));
+    }
+    server.set_stack_size(Some(64 * 1024));
+    let mut served = TcpStream::connect(addr).unwrap();
+    assert_eq!(round_trip(&mut served, "still serving"), "STILL SERVING");
+    drop(served);
+    server.stop(Duration::from_secs(5));
+}
+
+#[test]
+fn a_handler_that_cannot_be_spawned_closes_only_its_connection() {
+    unspawnable_handlers_close_their_connection(None);
+}
+
+#[test]
+fn a_pooled_handler_that_cannot_be_spawned_gives_its_slot_back() {
+    unspawnable_handlers_close_their_connection(Some(Rc::new(sprout::pool::Pool::new(2))));
+}

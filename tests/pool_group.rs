@@ -321,3 +321,50 @@ fn kill_from_a_member_panics() {
             .contains("would wait for itself")
     );
 }
+
+#[test]
+fn spawn_with_applies_the_builder_and_a_failed_spawn_frees_its_slot() {
+    let pool = Pool::new(1);
+    let h = pool
+        .spawn_with(
+            sprout::Builder::new()
+                .name("member".into())
+                .stack_size(2 << 20),
+            || {
+                // Fits only in the larger stack (the default is 256 KiB).
+                let big = [1u8; 1 << 20];
+                let sum: usize = std::hint::black_box(&big)
+                    .iter()
+                    .map(|&b| usize::from(b))
+                    .sum();
+                (sprout::current().name().map(String::from), sum)
+            },
+        )
+        .unwrap();
+    assert_eq!(h.join().unwrap(), (Some("member".into()), 1 << 20));
+
+    // A stack that cannot be mapped: an error, the closure dropped unrun,
+    // and the slot free again.
+    let captured = Rc::new(());
+    let held = Rc::clone(&captured);
+    let err = pool
+        .spawn_with(sprout::Builder::new().stack_size(usize::MAX), move || {
+            drop(held);
+            unreachable!("never spawned")
+        })
+        .unwrap_err();
+    assert!(err.to_string().contains("greenlet stack"), "{err}");
+    assert_eq!(Rc::strong_count(&captured), 1);
+    assert_eq!((pool.len(), pool.free_count()), (0, 1));
+    assert_eq!(pool.spawn(|| 5).join().unwrap(), 5);
+
+    let group = Group::new();
+    let h = group
+        .spawn_with(sprout::Builder::new().name("in group".into()), || {
+            sprout::current().name().map(String::from)
+        })
+        .unwrap();
+    assert!(group.contains(&h));
+    assert_eq!(h.join().unwrap().as_deref(), Some("in group"));
+    assert!(group.is_empty());
+}

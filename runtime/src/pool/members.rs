@@ -3,12 +3,13 @@
 //! last member left.
 
 use std::cell::{Cell, RefCell};
+use std::io;
 use std::rc::Rc;
 use std::time::Instant;
 
 use slab::Slab;
 
-use crate::greenlet::JoinHandle;
+use crate::greenlet::{Builder, JoinHandle};
 use crate::hub::with_hub;
 use crate::local::ClearOnExit;
 use crate::sync::{Event, Semaphore};
@@ -154,6 +155,23 @@ impl Members {
         F: FnOnce() -> T + 'static,
         T: 'static,
     {
+        self.spawn_member_with(Builder::new(), f)
+            .unwrap_or_else(|e| panic!("sprout: spawn failed: {e}"))
+    }
+
+    /// Like [`spawn_member`](Self::spawn_member), with `builder`'s name and
+    /// stack size. If the greenlet cannot be spawned, its membership (and
+    /// slot) ends with the dropped closure.
+    #[track_caller]
+    pub(crate) fn spawn_member_with<F, T>(
+        &self,
+        builder: Builder,
+        f: F,
+    ) -> io::Result<JoinHandle<T>>
+    where
+        F: FnOnce() -> T + 'static,
+        T: 'static,
+    {
         let owns_slot = self.inner.slots.is_some();
         let (slot, serial) = self.inner.enter(owns_slot);
         let ticket = Ticket {
@@ -161,19 +179,19 @@ impl Members {
             slot,
             serial,
         };
-        let handle = crate::spawn(move || {
+        let handle = builder.spawn(move || {
             let _ticket = ticket;
             // Dropped first: the member's locals go before it leaves.
             let _locals = ClearOnExit;
             f()
-        });
+        })?;
         if let Some(m) = self.inner.members.borrow_mut().get_mut(slot)
             && m.serial == serial
         {
             m.key = handle.key;
             m.id = handle.id().as_u64();
         }
-        handle
+        Ok(handle)
     }
 
     /// Adds a running greenlet that holds a slot (if this is a pool); it

@@ -22,6 +22,34 @@ macro_rules! group_methods {
             self.members.spawn_member(f)
         }
 
+        /// Like [`spawn`](Self::spawn), with the name and stack size set in
+        /// `builder`. For a pool, blocks the current greenlet until a slot
+        /// is free, like `spawn`.
+        ///
+        /// # Errors
+        ///
+        /// As [`Builder::spawn`](crate::Builder::spawn), for example when no
+        /// stack can be allocated; the slot taken for the member is given
+        /// back and `f` is dropped.
+        ///
+        /// # Panics
+        ///
+        /// If a pool's slot could never be freed (a deadlock: "would block
+        /// forever").
+        #[track_caller]
+        pub fn spawn_with<F, T>(
+            &self,
+            builder: $crate::Builder,
+            f: F,
+        ) -> std::io::Result<$crate::JoinHandle<T>>
+        where
+            F: FnOnce() -> T + 'static,
+            T: 'static,
+        {
+            self.members.take_slot(concat!($name, "::spawn_with"), None);
+            self.members.spawn_member_with(builder, f)
+        }
+
         /// Adds a greenlet spawned elsewhere; it leaves when it ends. For a
         /// pool it takes a slot: blocks the current greenlet until one is
         /// free; other greenlets run meanwhile.
