@@ -21,8 +21,9 @@
 //! `spawn`; when the greenlet first runs it trades that stack for a warm one
 //! of its size if there is one, so spawning many short greenlets touches one
 //! stack's pages, not one per greenlet. Memory follows the live greenlet
-//! count rather than the peak: beyond [`HOT_STACKS`] warm stacks of a size,
-//! finished stacks give their pages back. Address space is kept until the
+//! count rather than the peak: beyond [`HOT_STACKS`] warm stacks of a size
+//! (fewer of large sizes: see [`hot_stacks`]), finished stacks give their
+//! pages back. Address space is kept until the
 //! hub ends.
 
 use std::io;
@@ -45,8 +46,13 @@ pub(crate) const CHUNK_SLOTS: usize = 32;
 /// Larger stacks come fewer to a chunk, down to one.
 const CHUNK_BYTES: usize = CHUNK_SLOTS * (DEFAULT_STACK_SIZE + 4096);
 
-/// How many free stacks of one size keep their pages resident.
+/// How many free stacks of one size, up to the default, keep their pages
+/// resident.
 pub(crate) const HOT_STACKS: usize = 64;
+
+/// Address space of the warm stacks of one size: [`HOT_STACKS`] default
+/// ones. Larger stacks stay warm fewer at a time.
+const HOT_BYTES: usize = HOT_STACKS * (DEFAULT_STACK_SIZE + 4096);
 
 /// `madvise` advice that installs guard pages in place (Linux 6.13+).
 const MADV_GUARD_INSTALL: libc::c_int = 102;
@@ -340,6 +346,13 @@ pub(crate) fn slots_per_chunk(slot_len: usize) -> usize {
     (CHUNK_BYTES / slot_len.max(1)).clamp(1, CHUNK_SLOTS)
 }
 
+/// How many free stacks of `slot_len` bytes keep their pages resident:
+/// [`HOT_STACKS`] up to the default size, fewer above it, none of stacks
+/// larger than all of them together.
+pub(crate) fn hot_stacks(slot_len: usize) -> usize {
+    (HOT_BYTES / slot_len.max(1)).min(HOT_STACKS)
+}
+
 /// The slot length (usable bytes plus the guard page) of a requested size:
 /// rounded up to whole pages, at least [`MIN_STACK_SIZE`].
 pub(crate) fn slot_len_for(usable: usize) -> io::Result<usize> {
@@ -369,6 +382,8 @@ struct Chunk {
 struct SizeClass {
     /// Bytes per slot, the guard page included.
     slot_len: usize,
+    /// At most this many warm free stacks.
+    hot: usize,
     chunks: Vec<Chunk>,
     warm: Vec<GreenStack>,
     cold: Vec<GreenStack>,
@@ -389,6 +404,7 @@ impl SizeClass {
     fn new(slot_len: usize) -> Self {
         SizeClass {
             slot_len,
+            hot: hot_stacks(slot_len),
             chunks: Vec::new(),
             warm: Vec::new(),
             cold: Vec::new(),
@@ -437,7 +453,7 @@ impl SizeClass {
     fn give(&mut self, mut stack: GreenStack) {
         if !stack.warm {
             self.cold.push(stack);
-        } else if self.warm.len() < HOT_STACKS {
+        } else if self.warm.len() < self.hot {
             self.warm.push(stack);
         } else {
             stack.release();
@@ -690,6 +706,34 @@ mod tests {
         }
         let (warm, _) = pool.free();
         assert_eq!(warm, HOT_STACKS);
+    }
+
+    #[test]
+    fn large_stacks_stay_warm_fewer_at_a_time() {
+        let page = page_size();
+        assert_eq!(hot_stacks(DEFAULT_STACK_SIZE + page), HOT_STACKS);
+        assert_eq!(hot_stacks(MIN_STACK_SIZE + page), HOT_STACKS);
+        assert_eq!(hot_stacks(HOT_BYTES + page), 0);
+        let size = 4 << 20;
+        let hot = hot_stacks(size + page);
+        assert!(hot > 0 && hot < HOT_STACKS, "{hot}");
+        let mut pool = StackPool::new(DEFAULT_STACK_SIZE);
+        let mut stacks: Vec<_> = (0..hot + 2)
+            .map(|_| pool.take(Some(size)).unwrap())
+            .collect();
+        for (i, s) in stacks.iter_mut().enumerate() {
+            s.write_header(i as u64, None);
+        }
+        for s in stacks {
+            pool.give(s);
+        }
+        assert_eq!(pool.free_of(size).0, hot);
+        // Too big to keep warm at all: its pages go back at once.
+        let huge = HOT_BYTES;
+        let mut s = pool.take(Some(huge)).unwrap();
+        s.write_header(1, None);
+        pool.give(s);
+        assert_eq!(pool.free_of(huge), (0, 1));
     }
 
     #[test]
