@@ -104,11 +104,6 @@ fn main() -> io::Result<()> {
     // "listening", Ctrl-C is handled.
     let signals = Signals::new([SIGINT, SIGTERM])?;
     let server = StreamServer::bind(args.addr.as_str(), handle)?;
-    // `handle` needs its 4 KiB buffer and a few frames, far from the default
-    // 256 KiB; small stacks keep tens of thousands of clients' hot pages
-    // close together in memory (an overflow would abort with a clear
-    // message, never corrupt memory).
-    server.set_stack_size(Some(32 * 1024));
     server.start()?;
     println!("echo server listening on {}", server.local_addr()?);
 

@@ -1,8 +1,6 @@
 #!/usr/bin/env bash
-# Net benchmark (issue 3): the echo server of sprout (with 32 KiB handler
-# stacks as in examples/echo_server.rs, and with the default stack size),
-# tokio (current-thread), may (one worker) and a hand-written mio loop,
-# each pinned to core 1, under
+# Net benchmark (issue 3): the echo server of sprout, tokio (current-thread),
+# may (one worker) and a hand-written mio loop, each pinned to core 1, under
 # a load generator pinned to core 0. Replaces the "Net" section of
 # BENCHMARKS.md with the result (appends it the first time).
 set -euo pipefail
@@ -45,11 +43,10 @@ those misses (README.md). In CPU time this is sprout's higher user time per requ
 against 0.9 µs for tokio at 1,000 connections, `net_echo ab`), a small part of the server's
 whole cost, which the kernel's socket work dominates. At 10,000 connections the stacks' spread
 over the address space also costs page-table walks, the kernel's copies into the greenlets'
-buffers included. So the first sprout row runs its handlers on 32 KiB stacks, as
-`examples/echo_server.rs` does (`StreamServer::set_stack_size`), and the second on the default
-256 KiB: in a paired run of `net_echo ab pingpong 10000 1000 50` the 32 KiB stacks took 11.37
-against 11.86 µs of server CPU per request (16 KiB: 11.32; tokio: 11.65), and at 1,000
-connections (`net_echo ab pingpong 1000 200 100`) they made no difference.
+buffers included. Smaller stacks spread less: in paired runs of `net_echo ab pingpong 10000 1000
+40-60` with `SPROUT_STACK_SIZE=16384` or `32768` (or `StreamServer::set_stack_size`), sprout's
+server CPU per request came out 0-4% below that with the default 256 KiB, varying from run to run
+by as much, so the tables keep the default.
 <!-- net:end -->"""
 doc = open("BENCHMARKS.md").read()
 if "<!-- net:begin -->" in doc:

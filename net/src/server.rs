@@ -197,11 +197,10 @@ impl StreamServer {
     /// KiB unless changed; see [`Builder::stack_size`]).
     ///
     /// A handler that reads and writes its socket through a buffer of a few
-    /// KiB needs little more than that buffer. With tens of thousands of
-    /// connections, small stacks keep the pages that each handler touches
-    /// close together in the address space, which saves the CPU
-    /// page-table walks: at 10,000 echo connections, 32 KiB stacks cut
-    /// sprout's server CPU per request by about 4% (BENCHMARKS.md, "Net").
+    /// KiB needs little more than that buffer; small stacks spread the
+    /// pages the handlers touch less over the address space (at 10,000
+    /// echo connections, 0-4% less server CPU per request on our VM, see
+    /// BENCHMARKS.md, "Net"), and large ones let deep handlers run.
     /// A handler that overflows its stack still aborts the process with its
     /// name and stack size, never corrupting memory, so size it for its
     /// deepest call (TLS handshakes and debug builds need more). If a

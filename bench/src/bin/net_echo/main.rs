@@ -1,7 +1,6 @@
-//! Echo server benchmark: sprout's `StreamServer` (with 32 KiB handler
-//! stacks, as `examples/echo_server.rs` runs it, and with the default
-//! stack size) against tokio's current-thread runtime, may with one worker,
-//! and a hand-written single-threaded mio loop.
+//! Echo server benchmark: sprout's `StreamServer` against tokio's
+//! current-thread runtime, may with one worker, and a hand-written
+//! single-threaded mio loop.
 //!
 //! Each server runs in its own process pinned to core 1; its load generator
 //! (a single-threaded mio client, also in this binary) runs in another
@@ -11,7 +10,7 @@
 //! server's CPU time per request and its peak RSS (`VmHWM`), and each
 //! server's requests/s over each peer's, paired cycle by cycle.
 //!
-//! All five servers run at once and are driven in turn in short slices
+//! All four servers run at once and are driven in turn in short slices
 //! (see [`rotate`]), so that the drift of a shared virtual machine hits
 //! all of them alike.
 //!
@@ -42,13 +41,7 @@ use mio::{Events, Interest, Poll, Token};
 mod rotate;
 
 const MSG: usize = 64;
-/// The servers of the tables: sprout as `examples/echo_server.rs` runs it
-/// (32 KiB handler stacks), sprout with the default stack size, and the
-/// peers.
-const SERVERS: [&str; 5] = ["sprout", "sprout-default", "tokio", "may", "mio"];
-
-/// Handler stack size of the `sprout` server, as in `examples/echo_server.rs`.
-const HANDLER_STACK: usize = 32 * 1024;
+const SERVERS: [&str; 4] = ["sprout", "tokio", "may", "mio"];
 
 fn main() -> io::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -94,7 +87,7 @@ fn main() -> io::Result<()> {
                  ab pingpong|churn N SLICE_MS CYCLES NAME=BINARY:IMPL[:VAR=VALUE,...]... | \
                  server IMPL | \
                  slices pingpong|churn N ADDR SERVER_PID (then SLICE <ms> <0|1> ... END on stdin)\n\
-                 ab: the named servers (IMPL: sprout, sprout-default, tokio, may or mio, run by that net_echo \
+                 ab: the named servers (IMPL: sprout, tokio, may or mio, run by that net_echo \
                  BINARY with the given environment, each driven by that BINARY's load process) \
                  in one rotation, each row against the first"
             );
@@ -116,8 +109,7 @@ fn row_args(args: &[String]) -> ([String; 2], u64, usize) {
 /// Binds 127.0.0.1:0, prints `PORT n`, serves plain echo until killed.
 fn serve(which: &str) -> io::Result<()> {
     match which {
-        "sprout" => sprout_server(Some(HANDLER_STACK)),
-        "sprout-default" => sprout_server(None),
+        "sprout" => sprout_server(),
         "tokio" => tokio_server(),
         "may" => may_server(),
         "mio" => mio_server(),
@@ -136,14 +128,12 @@ fn echo(conn: &mut (impl Read + Write)) {
     sprout_bench::echo(conn, &mut [0u8; 4096]);
 }
 
-/// `stack`: the handlers' stack size (`None`: the hub's default).
-fn sprout_server(stack: Option<usize>) -> io::Result<()> {
+fn sprout_server() -> io::Result<()> {
     use sprout::net::{StreamServer, TcpStream};
     let server = StreamServer::bind("127.0.0.1:0", |mut conn: TcpStream, _| {
         let _ = conn.set_nodelay(true);
         echo(&mut conn);
     })?;
-    server.set_stack_size(stack);
     announce(server.local_addr()?);
     server.serve_forever()
 }
@@ -546,7 +536,7 @@ fn rotated(specs: &[Spec], load: &[String], slice_ms: u64, cycles: usize) -> io:
     Ok(rows)
 }
 
-/// The servers of the benchmark tables, from this build.
+/// The four servers of the benchmark tables, from this build.
 fn builtin_specs() -> io::Result<Vec<Spec>> {
     SERVERS.iter().map(|w| Spec::builtin(w)).collect()
 }
@@ -582,8 +572,7 @@ fn print_table(name: &str, rows: &[Row]) {
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for row in rows {
         let label = match row.name.as_str() {
-            "sprout" => "sprout `StreamServer`, 32 KiB stacks",
-            "sprout-default" => "sprout `StreamServer`, default stacks",
+            "sprout" => "sprout `StreamServer`",
             "tokio" => "tokio (current-thread)",
             "may" => "may (1 worker)",
             _ => "hand-written mio loop",
@@ -626,7 +615,7 @@ fn run(quick: bool) -> io::Result<()> {
     };
     println!(
         "64-byte messages; each server in its own process pinned to core 1, and for each server \
-         a load-generator process pinned to core 0. All five servers run at once and are driven \
+         a load-generator process pinned to core 0. All four servers run at once and are driven \
          in turn, one slice per server per cycle, the order rotated each cycle, after one \
          uncounted warm-up cycle; each table names its slices. A slice counts the exchanges that \
          start after its first tenth and end before its end, then waits for the ones in flight \
