@@ -1,6 +1,8 @@
 //! The kill matrix: not started, suspended in sleep, suspended in an I/O
 //! wait, ready in the run queue, already finished, and self-kill. Kill always
-//! runs the target's destructors and `join` reports it as killed.
+//! runs the target's destructors and `join` reports it as killed; a kill
+//! or outer timeout never unwinds a destructor that blocks while the
+//! greenlet unwinds (that would abort the process).
 
 mod util;
 
@@ -205,4 +207,140 @@ fn greenlets_left_at_thread_exit_are_unwound() {
     .join()
     .unwrap();
     assert_eq!(rx.recv_timeout(Duration::from_secs(10)), Ok("unwound"));
+}
+
+/// Parks in its destructor: `sleep`s for `.1` (logging around it), as a
+/// destructor that flushes to a slow peer would.
+struct SlowDrop(Log, Duration);
+
+impl Drop for SlowDrop {
+    fn drop(&mut self) {
+        self.0.push("drop starts");
+        sprout::sleep(self.1);
+        self.0.push("drop ends");
+    }
+}
+
+#[test]
+fn a_second_kill_waits_for_the_blocked_destructor_of_the_first() {
+    // Unwinding out of a destructor that runs during cleanup aborts the
+    // process, so the second kill must not unwind the destructor parked by
+    // the first: it finishes, and the greenlet ends killed.
+    let log = Log::new();
+    let l = log.clone();
+    let h = spawn(move || {
+        let _d = SlowDrop(l, Duration::from_millis(30));
+        sprout::sleep(Duration::from_secs(3600));
+    });
+    yield_now();
+    h.request_kill();
+    yield_now(); // it unwinds into the destructor and parks there
+    assert_eq!(log.take(), ["drop starts"]);
+    h.request_kill();
+    h.request_kill();
+    let start = Instant::now();
+    assert!(h.join().unwrap_err().is_killed());
+    assert_eq!(log.take(), ["drop ends"]);
+    assert!(start.elapsed() >= Duration::from_millis(20));
+}
+
+#[test]
+fn a_kill_while_a_panic_unwinds_through_a_blocked_destructor_waits() {
+    // A panic (not a kill) starts the unwinding; a kill arriving while the
+    // destructor is parked waits as well, and join reports the panic.
+    let log = Log::new();
+    let l = log.clone();
+    let h = spawn(move || {
+        let _d = SlowDrop(l, Duration::from_millis(20));
+        sprout::sleep(Duration::from_millis(1));
+        panic!("handler bug");
+    });
+    while log.len() == 0 {
+        sprout::sleep(Duration::from_millis(1));
+    }
+    h.request_kill();
+    let err = h.join().unwrap_err();
+    assert!(err.is_panic(), "{err:?}");
+    assert_eq!(log.take(), ["drop starts", "drop ends"]);
+}
+
+#[test]
+fn a_with_timeout_inside_an_unwinding_destructor_still_fires() {
+    // Bounding cleanup with `with_timeout` inside a destructor keeps
+    // working while the greenlet unwinds from a kill: that expiry is caught
+    // inside the destructor.
+    let log = Log::new();
+    let l = log.clone();
+    struct BoundedCleanup(Log);
+    impl Drop for BoundedCleanup {
+        fn drop(&mut self) {
+            let r = sprout::with_timeout(Duration::from_millis(20), || {
+                sprout::sleep(Duration::from_secs(3600));
+            });
+            self.0.push(format!("cleanup timed out: {}", r.is_err()));
+        }
+    }
+    let h = spawn(move || {
+        let _c = BoundedCleanup(l);
+        sprout::sleep(Duration::from_secs(3600));
+    });
+    yield_now();
+    let start = Instant::now();
+    h.kill();
+    assert!(h.join().unwrap_err().is_killed());
+    assert_eq!(log.take(), ["cleanup timed out: true"]);
+    assert!(start.elapsed() < Duration::from_secs(60));
+}
+
+#[test]
+fn an_outer_timeout_expiring_during_an_unwinding_destructor_waits() {
+    // The block's expiry would unwind out of the destructor: it waits until
+    // the destructor is done; the kill that started the unwinding wins.
+    let log = Log::new();
+    let l = log.clone();
+    let h = spawn(move || {
+        sprout::with_timeout(Duration::from_millis(5), || {
+            let _d = SlowDrop(l, Duration::from_millis(40));
+            sprout::sleep(Duration::from_secs(3600));
+        })
+    });
+    yield_now();
+    h.request_kill();
+    assert!(h.join().unwrap_err().is_killed());
+    assert_eq!(log.take(), ["drop starts", "drop ends"]);
+    // Nothing is left pending on this hub.
+    assert_eq!(sprout::hub::pending_interrupt(), None);
+    assert_eq!(sprout::debug::run_info().pending_timers(), 0);
+}
+
+#[test]
+fn a_destructor_blocked_forever_at_thread_exit_is_leaked_not_aborted() {
+    // The thread's hub kills its greenlets in rounds; one parked for good
+    // in a destructor (unwinding from the first round) must neither be
+    // unwound again (an abort) nor hold the thread: it is leaked.
+    let (tx, rx) = std::sync::mpsc::channel::<&'static str>();
+    std::thread::spawn(move || {
+        struct Stuck(std::sync::mpsc::Sender<&'static str>);
+        impl Drop for Stuck {
+            fn drop(&mut self) {
+                let _ = self.0.send("destructor entered");
+                let never = sprout::sync::Event::new();
+                never.wait();
+                let _ = self.0.send("destructor returned");
+            }
+        }
+        let stuck = Stuck(tx);
+        let _h = spawn(move || {
+            let _s = stuck;
+            sprout::sleep(Duration::from_secs(3600));
+        });
+        yield_now();
+    })
+    .join()
+    .expect("the thread ends normally");
+    assert_eq!(
+        rx.recv_timeout(Duration::from_secs(10)),
+        Ok("destructor entered")
+    );
+    assert!(rx.try_recv().is_err());
 }

@@ -295,6 +295,15 @@ impl<T> JoinHandle<T> {
     /// its destructors run; [`join`](Self::join) then reports
     /// [`JoinError::is_killed`]. Killing a finished greenlet does nothing.
     /// A greenlet that kills itself unwinds at once.
+    ///
+    /// A greenlet that is unwinding already (from an earlier kill, a
+    /// timeout or a panic) and blocks in a destructor is not unwound again
+    /// from there: unwinding out of a destructor during cleanup would abort
+    /// the process. Its destructors finish undisturbed (a `with_timeout`
+    /// they start themselves still fires), and the kill waits. While such a
+    /// greenlet is parked, `std::thread::panicking()`, which is per OS
+    /// thread, reads true for the hub's other greenlets too, and their kills
+    /// wait for their next suspension point after it resumes.
     pub fn kill(&self) {
         self.request_kill();
         self.wait_done("JoinHandle::kill", None);

@@ -45,8 +45,19 @@ pub(crate) struct Entry {
     pub(crate) timed_out: bool,
     /// A kill is pending; delivered at the next suspension point.
     pub(crate) kill: bool,
-    /// A `with_timeout` that fired: (timeout id, nesting depth).
+    /// A `with_timeout` that fired: (timeout id, nesting depth). The
+    /// outermost of those that were started while the greenlet was not
+    /// unwinding.
     pub(crate) pending_timeout: Option<(u64, u32)>,
+    /// Likewise for the blocks started while it was unwinding (in a
+    /// destructor run by a kill, a timeout or a panic): the only expiries
+    /// that may unwind it while it still is (see `Hub::due`).
+    pub(crate) pending_inner: Option<(u64, u32)>,
+    /// It was unwinding (`std::thread::panicking()`) when it last parked or
+    /// yielded, so a kill or an outer timeout must not unwind it from that
+    /// suspension: unwinding out of a destructor during cleanup aborts the
+    /// process. Those wait, and neither wakes it.
+    pub(crate) unwinding: bool,
     /// How many `with_timeout` blocks are active.
     pub(crate) timeout_depth: u32,
     /// What the greenlet is blocked in, for diagnostics.
@@ -88,6 +99,8 @@ impl Entry {
             timed_out: false,
             kill: false,
             pending_timeout: None,
+            pending_inner: None,
+            unwinding: false,
             timeout_depth: 0,
             waiting_on: "",
             park_timer: None,
@@ -113,6 +126,7 @@ impl Entry {
     #[inline(always)]
     pub(crate) fn parked(&mut self, what: &'static str, sp: usize, hint: usize) {
         self.state = State::Parked;
+        self.unwinding = std::thread::panicking();
         self.waiting_on = what;
         self.park_sp = sp;
         self.park_hint = hint;

@@ -141,7 +141,7 @@ impl Hub {
             return Err(WouldBlockForever { call: io.what() }.into());
         }
         let key = self.current.get();
-        self.interrupt_point(key, io.interruptible)
+        self.resume_point(key, io.interruptible)
             .map_err(park_error)?;
         if key == MAIN && self.strict.is_on() {
             self.strict.raise();

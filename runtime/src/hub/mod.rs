@@ -161,6 +161,9 @@ enum TimerAction {
         id: u64,
         tid: u64,
         depth: u32,
+        /// Started while the greenlet was unwinding (see
+        /// `Entry::pending_inner`).
+        in_unwind: bool,
     },
 }
 
@@ -324,6 +327,8 @@ impl Hub {
             timed_out: false,
             kill: false,
             pending_timeout: None,
+            pending_inner: None,
+            unwinding: false,
             timeout_depth: 0,
             waiting_on: if start_at.is_some() {
                 "spawn_later"
@@ -429,11 +434,12 @@ impl Hub {
         matches!(self.entries.borrow().get(token.key), Some(e) if e.seq == token.seq)
     }
 
-    /// Makes a parked greenlet ready so it notices a pending kill or timeout.
+    /// Makes a parked greenlet ready so it notices a pending kill or
+    /// timeout, unless that must wait until it is no longer unwinding.
     fn interrupt(&self, key: usize) {
         let mut entries = self.entries.borrow_mut();
         let e = &mut entries[key];
-        if e.state == State::Parked {
+        if e.state == State::Parked && Self::due(e, e.unwinding).is_some() {
             e.state = State::Ready;
             let seq = e.seq;
             drop(entries);

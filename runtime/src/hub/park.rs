@@ -47,42 +47,82 @@ impl Hub {
         self.park_inner(what, deadline, register, true, 0)
     }
 
-    /// The interrupt pending for the running greenlet, if any.
+    /// The interrupt pending for the running greenlet that may be
+    /// delivered now, if any.
     pub(crate) fn pending_interrupt(&self) -> Option<Interruption> {
         if self.interrupts.get() == 0 {
             return None;
         }
         let entries = self.entries.borrow();
-        let e = &entries[self.current.get()];
+        Self::due(&entries[self.current.get()], std::thread::panicking()).map(Due::interruption)
+    }
+
+    /// The interrupt to deliver to `e` now, if any. `unwinding`: the
+    /// greenlet is (or, see below, may be) unwinding already. Then a kill,
+    /// or the expiry of a `with_timeout` block it entered before, would
+    /// unwind out of a destructor that runs during cleanup, which aborts
+    /// the process; so those wait until it is no longer unwinding (until
+    /// whatever caught the unwinding returned), and only the expiry of a
+    /// block started during the unwinding, which that block's destructor
+    /// catches itself, is due.
+    ///
+    /// Whether a greenlet unwinds is `std::thread::panicking()`, which is
+    /// per thread: while one greenlet is parked in a destructor during
+    /// unwinding, it is true for every greenlet of the hub. Those then wait
+    /// for their kills too (no kill is lost; it is delivered at their next
+    /// suspension point after that).
+    pub(super) fn due(e: &Entry, unwinding: bool) -> Option<Due> {
+        if unwinding {
+            return e.pending_inner.map(Due::timeout);
+        }
         if e.kill {
-            Some(Interruption::Killed)
-        } else if e.pending_timeout.is_some() {
-            Some(Interruption::TimedOut)
-        } else {
-            None
+            return Some(Due::Kill);
+        }
+        match (e.pending_timeout, e.pending_inner) {
+            (Some(a), Some(b)) => Some(Due::timeout(if b.1 < a.1 { b } else { a })),
+            (a, b) => a.or(b).map(Due::timeout),
         }
     }
 
     /// Delivers (or, for interruptible parks, reports) a pending kill or
-    /// timeout. Inline so that the common case, nothing pending, costs one
-    /// load and a branch.
+    /// timeout before the current greenlet suspends. Inline so that the
+    /// common case, nothing pending, costs one load and a branch.
     #[inline]
     pub(super) fn interrupt_point(&self, key: usize, interruptible: bool) -> Result<(), ParkError> {
         if self.interrupts.get() == 0 {
             return Ok(());
         }
-        self.pending_interrupt_point(key, interruptible)
+        self.pending_interrupt_point(key, interruptible, std::thread::panicking())
+    }
+
+    /// Like [`interrupt_point`](Self::interrupt_point), as the greenlet
+    /// resumes from a suspension: whether it is unwinding is what it was
+    /// when it suspended (its own state cannot have changed meanwhile, and
+    /// `std::thread::panicking()` now may be another greenlet's).
+    #[inline]
+    pub(super) fn resume_point(&self, key: usize, interruptible: bool) -> Result<(), ParkError> {
+        if self.interrupts.get() == 0 {
+            return Ok(());
+        }
+        let unwinding = self.entries.borrow()[key].unwinding;
+        self.pending_interrupt_point(key, interruptible, unwinding)
     }
 
     #[cold]
-    fn pending_interrupt_point(&self, key: usize, interruptible: bool) -> Result<(), ParkError> {
+    fn pending_interrupt_point(
+        &self,
+        key: usize,
+        interruptible: bool,
+        unwinding: bool,
+    ) -> Result<(), ParkError> {
         if interruptible {
-            match self.pending_interrupt() {
-                Some(i) => Err(ParkError::Interrupted(i)),
+            let due = Self::due(&self.entries.borrow()[key], unwinding);
+            match due {
+                Some(d) => Err(ParkError::Interrupted(d.interruption())),
                 None => Ok(()),
             }
         } else {
-            self.check_interrupts(key);
+            self.deliver_interrupts(key, unwinding);
             Ok(())
         }
     }
@@ -133,7 +173,7 @@ impl Hub {
                 call: what,
             }));
         }
-        self.interrupt_point(key, interruptible)?;
+        self.resume_point(key, interruptible)?;
         if key == MAIN && self.strict.is_on() {
             self.strict.raise();
         }
@@ -169,19 +209,20 @@ impl Hub {
     #[inline]
     pub(crate) fn yield_now(&self) {
         let key = self.current.get();
-        self.check_interrupts(key);
+        let _ = self.interrupt_point(key, false);
         let seq = self.new_seq();
         {
             let mut entries = self.entries.borrow_mut();
             let e = &mut entries[key];
             e.seq = seq;
             e.state = State::Ready;
+            e.unwinding = std::thread::panicking();
         }
         self.run_queue.borrow_mut().push(Ready { key, seq });
         // Cannot fail: the caller itself is in the run queue. Its run-queue
         // item was consumed, so the sequence number needs no bump.
         let _ = self.suspend(key);
-        self.check_interrupts(key);
+        let _ = self.resume_point(key, false);
     }
 
     /// Parks until the run queue is empty (gevent's `idle`).
@@ -205,13 +246,6 @@ impl Hub {
         Ok(())
     }
 
-    #[inline]
-    pub(super) fn check_interrupts(&self, key: usize) {
-        if self.interrupts.get() != 0 {
-            self.deliver_interrupts(key);
-        }
-    }
-
     pub(super) fn add_interrupts(&self, delta: isize) {
         self.interrupts
             .set(self.interrupts.get().wrapping_add_signed(delta));
@@ -219,25 +253,44 @@ impl Hub {
 
     /// Forgets the pending interrupts of an entry being removed.
     pub(super) fn forget_interrupts(&self, e: &Entry) {
-        let n = isize::from(e.kill) + isize::from(e.pending_timeout.is_some());
+        let n = isize::from(e.kill)
+            + isize::from(e.pending_timeout.is_some())
+            + isize::from(e.pending_inner.is_some());
         self.add_interrupts(-n);
     }
 
+    /// Unwinds the current greenlet `key` with the interrupt due to it (see
+    /// [`due`](Self::due)), if any.
     #[cold]
-    pub(super) fn deliver_interrupts(&self, key: usize) {
-        let (kill, timeout) = {
+    pub(super) fn deliver_interrupts(&self, key: usize, unwinding: bool) {
+        let due = {
             let mut entries = self.entries.borrow_mut();
             let e = &mut entries[key];
-            let kill = std::mem::take(&mut e.kill);
-            let timeout = if kill { None } else { e.pending_timeout.take() };
-            (kill, timeout)
+            let due = Self::due(e, unwinding);
+            let mut taken = 0;
+            match due {
+                Some(Due::Kill) => {
+                    e.kill = false;
+                    taken = 1;
+                }
+                // Unwinding to this block leaves every deeper one too.
+                Some(Due::Timeout { depth, .. }) => {
+                    for slot in [&mut e.pending_timeout, &mut e.pending_inner] {
+                        if slot.is_some_and(|(_, d)| d >= depth) {
+                            *slot = None;
+                            taken += 1;
+                        }
+                    }
+                }
+                None => {}
+            }
+            self.add_interrupts(-taken);
+            due
         };
-        self.add_interrupts(-(isize::from(kill) + isize::from(timeout.is_some())));
-        if kill {
-            resume_unwind(Box::new(KillSignal));
-        }
-        if let Some((tid, _)) = timeout {
-            resume_unwind(Box::new(TimeoutSignal { tid }));
+        match due {
+            Some(Due::Kill) => resume_unwind(Box::new(KillSignal)),
+            Some(Due::Timeout { tid, .. }) => resume_unwind(Box::new(TimeoutSignal { tid })),
+            None => {}
         }
     }
 
@@ -267,7 +320,10 @@ impl Hub {
                         completion: e.completion,
                     }));
                 }
-                if key == self.current.get() {
+                // A greenlet killing itself unwinds at once, unless it is
+                // unwinding already (from a destructor): then the kill waits
+                // like any other (see `due`).
+                if key == self.current.get() && !std::thread::panicking() {
                     drop(entries);
                     resume_unwind(Box::new(KillSignal));
                 }
@@ -302,6 +358,7 @@ impl Hub {
                 id,
                 tid,
                 depth,
+                in_unwind: std::thread::panicking(),
             },
         );
         TimeoutHandle {
@@ -321,14 +378,16 @@ impl Hub {
             && e.id == h.id
         {
             e.timeout_depth -= 1;
-            if matches!(e.pending_timeout, Some((tid, _)) if tid == h.tid) {
-                e.pending_timeout = None;
-                self.add_interrupts(-1);
+            for slot in [&mut e.pending_timeout, &mut e.pending_inner] {
+                if matches!(*slot, Some((tid, _)) if tid == h.tid) {
+                    *slot = None;
+                    self.add_interrupts(-1);
+                }
             }
         }
     }
 
-    pub(super) fn fire_timeout(&self, key: usize, id: u64, tid: u64, depth: u32) {
+    pub(super) fn fire_timeout(&self, key: usize, id: u64, tid: u64, depth: u32, in_unwind: bool) {
         {
             let mut entries = self.entries.borrow_mut();
             let Some(e) = entries.get_mut(key) else {
@@ -338,16 +397,46 @@ impl Hub {
                 return;
             }
             // The outermost expired block wins: unwinding to it also leaves
-            // every inner one, so no expiry is lost.
-            match e.pending_timeout {
+            // every inner one, so no expiry is lost. Blocks started during
+            // an unwinding are kept apart (see `due`).
+            let slot = if in_unwind {
+                &mut e.pending_inner
+            } else {
+                &mut e.pending_timeout
+            };
+            match *slot {
                 None => {
-                    e.pending_timeout = Some((tid, depth));
+                    *slot = Some((tid, depth));
                     self.add_interrupts(1);
                 }
-                Some((_, d)) if depth < d => e.pending_timeout = Some((tid, depth)),
+                Some((_, d)) if depth < d => *slot = Some((tid, depth)),
                 Some(_) => {}
             }
         }
         self.interrupt(key);
+    }
+}
+
+/// An interrupt due to a greenlet (see [`Hub::due`]).
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Due {
+    Kill,
+    /// The expiry of the `with_timeout` block `tid`, `depth` deep.
+    Timeout {
+        tid: u64,
+        depth: u32,
+    },
+}
+
+impl Due {
+    fn timeout((tid, depth): (u64, u32)) -> Self {
+        Due::Timeout { tid, depth }
+    }
+
+    fn interruption(self) -> Interruption {
+        match self {
+            Due::Kill => Interruption::Killed,
+            Due::Timeout { .. } => Interruption::TimedOut,
+        }
     }
 }

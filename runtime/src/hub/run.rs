@@ -150,7 +150,8 @@ impl Hub {
                     id,
                     tid,
                     depth,
-                } => self.fire_timeout(key, id, tid, depth),
+                    in_unwind,
+                } => self.fire_timeout(key, id, tid, depth, in_unwind),
             }
         }
     }
