@@ -216,13 +216,15 @@ impl Hub {
             let e = &mut entries[key];
             e.seq = seq;
             e.state = State::Ready;
-            e.unwinding = std::thread::panicking();
         }
         self.run_queue.borrow_mut().push(Ready { key, seq });
         // Cannot fail: the caller itself is in the run queue. Its run-queue
         // item was consumed, so the sequence number needs no bump.
         let _ = self.suspend(key);
-        let _ = self.resume_point(key, false);
+        // No interrupt wakes a ready greenlet, so `std::thread::panicking()`
+        // may answer here: it is true whenever this greenlet unwinds (and
+        // at worst also while another one does, when the interrupt waits).
+        let _ = self.interrupt_point(key, false);
     }
 
     /// Parks until the run queue is empty (gevent's `idle`).
