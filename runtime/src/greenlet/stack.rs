@@ -466,8 +466,8 @@ impl SizeClass {
 /// size; and the size `spawn` uses when it is given none.
 pub(crate) struct StackPool {
     default_size: usize,
-    /// Every size asked for so far, the default's first while it is
-    /// unchanged; a hub rarely has more than a few.
+    /// Every size asked for so far, in the order first asked for; a hub
+    /// rarely has more than a few.
     classes: Vec<SizeClass>,
 }
 
@@ -514,13 +514,18 @@ impl StackPool {
         Ok(())
     }
 
+    /// Where the class of `slot_len`-byte slots is, if there is one.
+    fn find(&self, slot_len: usize) -> Option<usize> {
+        self.classes.iter().position(|c| c.slot_len == slot_len)
+    }
+
     /// The class of the stacks with `slot_len`-byte slots, which exists
     /// for every stack the pool handed out.
     fn class_of(&mut self, slot_len: usize) -> &mut SizeClass {
-        self.classes
-            .iter_mut()
-            .find(|c| c.slot_len == slot_len)
-            .expect("a pooled stack's size has a class")
+        let i = self
+            .find(slot_len)
+            .expect("a pooled stack's size has a class");
+        &mut self.classes[i]
     }
 
     /// Reserves a stack of `size` usable bytes (the default when `None`):
@@ -528,8 +533,8 @@ impl StackPool {
     /// warm one when it first runs.
     pub(crate) fn take(&mut self, size: Option<usize>) -> io::Result<GreenStack> {
         let slot_len = slot_len_for(size.unwrap_or(self.default_size))?;
-        if let Some(c) = self.classes.iter_mut().find(|c| c.slot_len == slot_len) {
-            return c.take();
+        if let Some(i) = self.find(slot_len) {
+            return self.classes[i].take();
         }
         // A new size: its class is kept only once it has a chunk.
         let mut class = SizeClass::new(slot_len);
@@ -572,10 +577,10 @@ impl StackPool {
     #[cfg(test)]
     pub(crate) fn free_of(&self, size: usize) -> (usize, usize) {
         let slot_len = slot_len_for(size).expect("a valid size");
-        self.classes
-            .iter()
-            .find(|c| c.slot_len == slot_len)
-            .map_or((0, 0), |c| (c.warm.len(), c.cold.len()))
+        self.find(slot_len).map_or((0, 0), |i| {
+            let c = &self.classes[i];
+            (c.warm.len(), c.cold.len())
+        })
     }
 }
 
