@@ -21,6 +21,7 @@ pub use wait::Notifier;
 pub(crate) use wait::Notifiers;
 pub use wait::{Iwait, Waitable, iwait, joinall, killall, wait};
 
+use std::io;
 use std::marker::PhantomData;
 use std::time::Duration;
 
@@ -45,9 +46,13 @@ where
     F: FnOnce() -> T + 'static,
     T: 'static,
 {
-    Builder::new()
-        .spawn(f)
-        .unwrap_or_else(|e| panic!("sprout: spawn failed: {e}"))
+    spawned("spawn", Builder::new().spawn(f))
+}
+
+/// The handle of a greenlet that the panicking spawn functions (`what`)
+/// spawned, or their panic when no stack could be allocated.
+pub(crate) fn spawned<T>(what: &str, r: io::Result<JoinHandle<T>>) -> JoinHandle<T> {
+    r.unwrap_or_else(|e| panic!("sprout: {what} failed: {e}"))
 }
 
 /// Spawns `f` to start after `delay`. Killed before then, it never runs.
@@ -61,9 +66,7 @@ where
     F: FnOnce() -> T + 'static,
     T: 'static,
 {
-    Builder::new()
-        .spawn_later(delay, f)
-        .unwrap_or_else(|e| panic!("sprout: spawn_later failed: {e}"))
+    spawned("spawn_later", Builder::new().spawn_later(delay, f))
 }
 
 /// Lets every other ready greenlet run once, then continues (FIFO: two

@@ -155,8 +155,7 @@ impl Members {
         F: FnOnce() -> T + 'static,
         T: 'static,
     {
-        self.spawn_member_with(Builder::new(), f)
-            .unwrap_or_else(|e| panic!("sprout: spawn failed: {e}"))
+        crate::greenlet::spawned("spawn", self.spawn_member_with(Builder::new(), f))
     }
 
     /// Like [`spawn_member`](Self::spawn_member), with `builder`'s name and
