@@ -16,7 +16,7 @@
 //!
 //! ```text
 //! cargo build --release -p sprout-bench --bin net_echo
-//! target/release/net_echo run            # all servers, all loads (about eleven minutes)
+//! target/release/net_echo run            # all servers, all loads (about fifteen minutes)
 //! target/release/net_echo run --quick    # shorter runs
 //! target/release/net_echo row pingpong 1000 200 60    # one load, 60 cycles of 200 ms
 //! # any builds or settings side by side, each row against the first:
@@ -609,7 +609,7 @@ fn run(quick: bool) -> io::Result<()> {
             (true, 10_000) => (1000, 2),
             (true, _) => (100, 3),
             (false, 1) => (100, 200),
-            (false, 10_000) => (1000, 40),
+            (false, 10_000) => (1000, 80),
             (false, _) => (200, 160),
         }
     };
