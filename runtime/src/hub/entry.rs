@@ -30,21 +30,69 @@ pub(crate) trait Completion {
     fn complete_killed(self: Rc<Self>);
 }
 
+/// Besides its stack, what the hub prefetches before it resumes a parked
+/// greenlet: the memory its wake-up touches first.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct ParkHints {
+    /// The address of an object it waited through (its socket's
+    /// registration, see `Hub::park_inner`), of any alignment; 0 for none.
+    pub(crate) object: usize,
+    /// The address of a record it reads again on the wake-up that is one
+    /// cache line, line-aligned (its socket's state in the io driver); 0
+    /// for none.
+    pub(crate) line: usize,
+}
+
 /// Everything the hub knows about one greenlet.
+///
+/// Laid out by hand (and aligned, like its slot in the hub's slab, to a
+/// cache line) so that a wake-up and a resume touch two lines of it: with
+/// thousands of greenlets the entries no longer stay cached between two of
+/// a greenlet's runs, and each line touched is a miss. The first line
+/// holds what the hub reads to wake, prefetch and resume the greenlet, the
+/// second what a park writes; the rest is read only at spawn, at exit, for
+/// diagnostics or while a kill or timeout is pending.
+#[repr(C, align(64))]
 pub(crate) struct Entry {
-    pub(crate) id: u64,
-    pub(crate) name: Option<Rc<str>>,
-    pub(crate) location: &'static Location<'static>,
-    pub(crate) state: State,
+    // ===== line 0: wake-up and resume =====
     /// Wait sequence number; a `WakeToken` or run-queue item is valid only
     /// while it matches.
     pub(crate) seq: u64,
+    /// The coroutine, once started (boxed, so that it stays put while it
+    /// runs even if the slab reallocates).
+    pub(crate) coroutine: Option<Box<Coro>>,
+    /// Set by the greenlet on its first run; points into its own stack.
+    pub(crate) yielder: *const GreenYielder,
+    /// Top of its stack, for the overflow handler.
+    pub(crate) stack_top: usize,
+    /// About where its stack pointer was when it last parked (0 before
+    /// that): the hub prefetches the stack lines around it before the
+    /// greenlet runs again.
+    pub(crate) park_sp: usize,
+    /// What its last park waited through, prefetched with its stack.
+    pub(crate) park_hints: ParkHints,
+    pub(crate) state: State,
     /// Woken after preparing to park but before parking.
     pub(crate) notified: bool,
     /// The last wake-up came from the park deadline.
     pub(crate) timed_out: bool,
     /// A kill is pending; delivered at the next suspension point.
     pub(crate) kill: bool,
+    /// It was unwinding (`std::thread::panicking()`) when it last parked or
+    /// yielded, so a kill or an outer timeout must not unwind it from that
+    /// suspension: unwinding out of a destructor during cleanup aborts the
+    /// process. Those wait, and neither wakes it.
+    pub(crate) unwinding: bool,
+    // ===== line 1: park =====
+    pub(crate) id: u64,
+    /// What the greenlet is blocked in, for diagnostics.
+    pub(crate) waiting_on: &'static str,
+    /// The timer of the current park's deadline, or the one that starts a
+    /// `spawn_later` greenlet (the diagnostics show its deadline).
+    pub(crate) park_timer: Option<TimerKey>,
+    /// How many `with_timeout` blocks are active.
+    pub(crate) timeout_depth: u32,
+    // ===== the rest =====
     /// A `with_timeout` that fired: (timeout id, nesting depth). The
     /// outermost of those that were started while the greenlet was not
     /// unwinding.
@@ -53,36 +101,12 @@ pub(crate) struct Entry {
     /// destructor run by a kill, a timeout or a panic): the only expiries
     /// that may unwind it while it still is (see `Hub::due`).
     pub(crate) pending_inner: Option<(u64, u32)>,
-    /// It was unwinding (`std::thread::panicking()`) when it last parked or
-    /// yielded, so a kill or an outer timeout must not unwind it from that
-    /// suspension: unwinding out of a destructor during cleanup aborts the
-    /// process. Those wait, and neither wakes it.
-    pub(crate) unwinding: bool,
-    /// How many `with_timeout` blocks are active.
-    pub(crate) timeout_depth: u32,
-    /// What the greenlet is blocked in, for diagnostics.
-    pub(crate) waiting_on: &'static str,
-    /// The timer of the current park's deadline, or the one that starts a
-    /// `spawn_later` greenlet (the diagnostics show its deadline).
-    pub(crate) park_timer: Option<TimerKey>,
+    pub(crate) name: Option<Rc<str>>,
+    pub(crate) location: &'static Location<'static>,
     /// The body, until the greenlet first runs.
     pub(crate) start: Option<Box<dyn FnOnce()>>,
     /// Its stack, until the greenlet first runs.
     pub(crate) stack: Option<GreenStack>,
-    /// The coroutine, while started and suspended (boxed: it moves in and
-    /// out of the entry on every switch).
-    pub(crate) coroutine: Option<Box<Coro>>,
-    /// Top of its stack, for the overflow handler.
-    pub(crate) stack_top: usize,
-    /// About where its stack pointer was when it last parked (0 before
-    /// that): the hub prefetches the stack lines around it before the
-    /// greenlet runs again.
-    pub(crate) park_sp: usize,
-    /// The object its last park waited through (see `Hub::park_inner`), 0
-    /// for none; prefetched with its stack.
-    pub(crate) park_hint: usize,
-    /// Set by the greenlet on its first run; points into its own stack.
-    pub(crate) yielder: *const GreenYielder,
     /// Completes the join state if killed before starting.
     pub(crate) completion: Option<Rc<dyn Completion>>,
 }
@@ -109,7 +133,7 @@ impl Entry {
             coroutine: None,
             stack_top: 0,
             park_sp: 0,
-            park_hint: 0,
+            park_hints: ParkHints::default(),
             yielder: std::ptr::null(),
             completion: None,
         }
@@ -121,15 +145,15 @@ impl Entry {
     }
 
     /// Records that the greenlet parks in `what`, with its stack pointer
-    /// about at `sp` (see [`park_sp`](Self::park_sp)) and `hint` the object
-    /// it waits through.
+    /// about at `sp` (see [`park_sp`](Self::park_sp)) and `hints` what it
+    /// waits through.
     #[inline(always)]
-    pub(crate) fn parked(&mut self, what: &'static str, sp: usize, hint: usize) {
+    pub(crate) fn parked(&mut self, what: &'static str, sp: usize, hints: ParkHints) {
         self.state = State::Parked;
         self.unwinding = std::thread::panicking();
         self.waiting_on = what;
         self.park_sp = sp;
-        self.park_hint = hint;
+        self.park_hints = hints;
     }
 
     /// Records that the greenlet runs again after a park, under the new
@@ -153,5 +177,48 @@ impl std::fmt::Debug for Entry {
             .field("state", &self.state)
             .field("waiting_on", &self.waiting_on)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::mem::offset_of;
+
+    use super::Entry;
+
+    #[test]
+    fn the_fields_of_a_wake_up_and_a_resume_are_in_two_lines() {
+        assert_eq!(align_of::<Entry>(), 64);
+        assert_eq!(size_of::<Entry>(), 256);
+        for end in [
+            offset_of!(Entry, seq) + 8,
+            offset_of!(Entry, coroutine) + 8,
+            offset_of!(Entry, yielder) + 8,
+            offset_of!(Entry, stack_top) + 8,
+            offset_of!(Entry, park_sp) + 8,
+            offset_of!(Entry, park_hints) + 16,
+            offset_of!(Entry, unwinding) + 1,
+        ] {
+            assert!(end <= 64, "a field of line 0 ends at byte {end}");
+        }
+        for end in [
+            offset_of!(Entry, id) + 8,
+            offset_of!(Entry, waiting_on) + 16,
+            offset_of!(Entry, park_timer) + 24,
+            offset_of!(Entry, timeout_depth) + 4,
+        ] {
+            assert!(end <= 128, "a field of line 1 ends at byte {end}");
+        }
+        // The slab keeps the alignment (its slot adds no tag: the state
+        // enum has room for it).
+        let mut slab = slab::Slab::new();
+        let a = slab.insert(Entry::main(0));
+        let b = slab.insert(Entry::main(1));
+        let (pa, pb) = (
+            std::ptr::from_ref(&slab[a]).addr(),
+            std::ptr::from_ref(&slab[b]).addr(),
+        );
+        assert_eq!(pa % 64, 0);
+        assert_eq!(pb - pa, 256);
     }
 }

@@ -13,7 +13,7 @@
 use std::io;
 use std::time::Instant;
 
-use super::{Hub, MAIN, ParkError, WakeToken, WouldBlockForever, prefetch};
+use super::{Hub, MAIN, ParkError, ParkHints, WakeToken, WouldBlockForever, prefetch};
 use crate::io::driver::Direction;
 
 /// One direction of one source registered with the hub's driver.
@@ -109,15 +109,18 @@ impl Hub {
         let registered = self.driver.with_source(io.key, io.generation, |s| {
             let ready = s.is_ready(io.dir);
             if !ready {
-                s.waiters(io.dir).push(token);
+                s.add_waiter(io.dir, token);
             }
-            !ready
+            (!ready, std::ptr::from_mut(s).addr())
         });
-        match registered {
-            Some(true) => {}
-            Some(false) => return Ok(false),
+        // The source's state is a line of its own in the driver's slab; the
+        // slab may move it before the wake-up, which only makes the
+        // prefetch miss.
+        let source = match registered {
+            Some((true, source)) => source,
+            Some((false, _)) => return Ok(false),
             None => return Err(not_registered()),
-        }
+        };
         self.driver.add_io_waiter(1);
         {
             let mut entries = self.entries.borrow_mut();
@@ -125,7 +128,11 @@ impl Hub {
             e.seq = token.seq;
             e.notified = false;
             e.timed_out = false;
-            e.parked(io.what(), prefetch::stack_marker(), hint);
+            let hints = ParkHints {
+                object: hint,
+                line: source,
+            };
+            e.parked(io.what(), prefetch::stack_marker(), hints);
         }
         if let Some(d) = deadline {
             self.arm_deadline(key, d, token);
@@ -171,7 +178,7 @@ impl Hub {
             self.cancel_deadline(t);
         }
         self.driver.with_source(io.key, io.generation, |s| {
-            s.waiters(io.dir).retain(|t| *t != token);
+            s.remove_waiter(io.dir, token);
         });
         self.driver.add_io_waiter(-1);
         by_deadline
@@ -236,7 +243,7 @@ mod tests {
         with_hub(|hub| {
             let waiters = hub
                 .driver
-                .with_source(io.key, io.generation, |s| s.read_waiters.len())
+                .with_source(io.key, io.generation, |s| s.waiter_count(Direction::Read))
                 .unwrap();
             (waiters, hub.driver.can_wake())
         })

@@ -43,7 +43,7 @@ use crate::io::driver::Driver;
 use crate::time::timer_queue::{TimerKey, TimerQueue};
 
 pub(crate) use current::{try_with_hub, with_hub};
-pub(crate) use entry::{Completion, Coro, Entry, GreenYielder, State};
+pub(crate) use entry::{Completion, Coro, Entry, GreenYielder, ParkHints, State};
 pub(crate) use io_wait::IoWait;
 use run_queue::{Ready, RunQueue};
 pub use stats::Stats;
@@ -341,7 +341,7 @@ impl Hub {
             coroutine: None,
             stack_top,
             park_sp: 0,
-            park_hint: 0,
+            park_hints: ParkHints::default(),
             yielder: std::ptr::null(),
             completion: Some(completion),
         });

@@ -7,7 +7,7 @@ use std::time::Instant;
 use super::prefetch;
 use super::run_queue::Ready;
 use super::{
-    Entry, Hub, Interruption, KillSignal, Killed, MAIN, ParkError, State, TimeoutHandle,
+    Entry, Hub, Interruption, KillSignal, Killed, MAIN, ParkError, ParkHints, State, TimeoutHandle,
     TimeoutSignal, TimerAction, WakeToken, Woke, WouldBlockForever,
 };
 use crate::time::timer_queue::TimerKey;
@@ -158,7 +158,11 @@ impl Hub {
                 e.seq = self.new_seq();
                 return Ok(Woke::Notified);
             }
-            e.parked(what, prefetch::stack_marker(), hint);
+            let hints = ParkHints {
+                object: hint,
+                line: 0,
+            };
+            e.parked(what, prefetch::stack_marker(), hints);
         }
         if let Some(d) = deadline {
             self.arm_deadline(key, d, token);

@@ -59,6 +59,15 @@ pub(super) fn object(addr: usize) {
     lines::<3>(addr.wrapping_sub(LINE));
 }
 
+/// Asks for the one line holding `addr` (0 for none): a record that is
+/// line-aligned and no larger than a line.
+#[inline(always)]
+pub(super) fn line_of(addr: usize) {
+    if addr != 0 {
+        line(addr);
+    }
+}
+
 /// Prefetches `N` consecutive lines from the one holding `from`. A fixed
 /// count, so the loop unrolls into `N` prefetch instructions; wrapping
 /// arithmetic, since a hint may point anywhere.
@@ -96,9 +105,11 @@ mod tests {
             stack(addr, addr);
             stack(addr, usize::MAX);
             object(addr);
+            line_of(addr);
         }
         stack(0, 0);
         object(0);
+        line_of(0);
     }
 
     #[test]

@@ -85,7 +85,8 @@ impl Hub {
         };
         if let Some(e) = self.entries.borrow().get(next.key) {
             prefetch::stack(e.park_sp, e.stack_top);
-            prefetch::object(e.park_hint);
+            prefetch::object(e.park_hints.object);
+            prefetch::line_of(e.park_hints.line);
             if let Some(c) = e.coroutine.as_deref() {
                 prefetch::object(std::ptr::from_ref(c).addr());
             }

@@ -74,7 +74,16 @@ pub(crate) enum Direction {
 }
 
 /// Readiness and waiters of one registered source.
+///
+/// Exactly one cache line (aligned to 64 bytes, and so is its slot in the
+/// driver's slab): the poll that reports the source ready and the wait of
+/// the greenlet that uses it touch this line and no other of the source's.
+/// So the first waiter of each direction lives here; only while more than
+/// one greenlet waits for the same direction of one source (rare: a socket
+/// usually has one reader and one writer) do the others go to a separate
+/// allocation, `more`, in arrival order behind the inline one.
 #[derive(Debug, Default)]
+#[repr(align(64))]
 pub(crate) struct SourceState {
     /// Generation, part of the mio token, so events for a reused slot are
     /// recognised as stale.
@@ -87,8 +96,29 @@ pub(crate) struct SourceState {
     /// The socket can no longer be written (or failed): write readiness
     /// stays set.
     pub(crate) write_closed: bool,
-    pub(crate) read_waiters: Vec<WakeToken>,
-    pub(crate) write_waiters: Vec<WakeToken>,
+    /// The oldest greenlet waiting to read; `None` means none waits (`more`
+    /// holds no readers then).
+    read_first: Option<WakeToken>,
+    /// Likewise for writing.
+    write_first: Option<WakeToken>,
+    /// The waiters behind the first of each direction, oldest first.
+    more: Option<Box<MoreWaiters>>,
+}
+
+/// The second and later waiters of a source's directions.
+#[derive(Debug, Default)]
+struct MoreWaiters {
+    read: Vec<WakeToken>,
+    write: Vec<WakeToken>,
+}
+
+impl MoreWaiters {
+    fn of(&mut self, dir: Direction) -> &mut Vec<WakeToken> {
+        match dir {
+            Direction::Read => &mut self.read,
+            Direction::Write => &mut self.write,
+        }
+    }
 }
 
 impl SourceState {
@@ -111,12 +141,55 @@ impl SourceState {
         }
     }
 
-    /// The tokens of the greenlets waiting for `dir`, oldest first.
-    pub(crate) fn waiters(&mut self, dir: Direction) -> &mut Vec<WakeToken> {
+    fn first(&mut self, dir: Direction) -> &mut Option<WakeToken> {
         match dir {
-            Direction::Read => &mut self.read_waiters,
-            Direction::Write => &mut self.write_waiters,
+            Direction::Read => &mut self.read_first,
+            Direction::Write => &mut self.write_first,
         }
+    }
+
+    /// Queues `token` behind the greenlets already waiting for `dir`.
+    pub(crate) fn add_waiter(&mut self, dir: Direction, token: WakeToken) {
+        let first = self.first(dir);
+        if first.is_none() {
+            *first = Some(token);
+        } else {
+            self.more.get_or_insert_default().of(dir).push(token);
+        }
+    }
+
+    /// Takes `token` out of `dir`'s waiters, if it is there; the next one
+    /// in line moves up.
+    pub(crate) fn remove_waiter(&mut self, dir: Direction, token: WakeToken) {
+        if *self.first(dir) == Some(token) {
+            let next = self.more.as_deref_mut().and_then(|m| {
+                let rest = m.of(dir);
+                (!rest.is_empty()).then(|| rest.remove(0))
+            });
+            *self.first(dir) = next;
+        } else if let Some(m) = self.more.as_deref_mut() {
+            m.of(dir).retain(|t| *t != token);
+        }
+    }
+
+    /// Moves all of `dir`'s waiters, oldest first, to the end of `to`.
+    pub(crate) fn take_waiters(&mut self, dir: Direction, to: &mut Vec<WakeToken>) {
+        if let Some(t) = self.first(dir).take() {
+            to.push(t);
+            if let Some(m) = self.more.as_deref_mut() {
+                to.append(m.of(dir));
+            }
+        }
+    }
+
+    /// How many greenlets wait for `dir`.
+    #[cfg(test)]
+    pub(crate) fn waiter_count(&self, dir: Direction) -> usize {
+        let (first, more) = match dir {
+            Direction::Read => (self.read_first, self.more.as_ref().map(|m| m.read.len())),
+            Direction::Write => (self.write_first, self.more.as_ref().map(|m| m.write.len())),
+        };
+        usize::from(first.is_some()) + more.unwrap_or(0)
     }
 }
 
@@ -250,11 +323,11 @@ impl Driver {
                 _ => None,
             }
         };
-        if let Some(s) = state {
-            s.read_waiters
-                .into_iter()
-                .chain(s.write_waiters)
-                .for_each(wake);
+        if let Some(mut s) = state {
+            let mut waiters = Vec::new();
+            s.take_waiters(Direction::Read, &mut waiters);
+            s.take_waiters(Direction::Write, &mut waiters);
+            waiters.into_iter().for_each(wake);
         }
     }
 
@@ -334,11 +407,11 @@ impl Driver {
             }
             if event.is_readable() || s.read_closed {
                 s.readable = true;
-                to_wake.append(&mut s.read_waiters);
+                s.take_waiters(Direction::Read, &mut to_wake);
             }
             if event.is_writable() || s.write_closed {
                 s.writable = true;
-                to_wake.append(&mut s.write_waiters);
+                s.take_waiters(Direction::Write, &mut to_wake);
             }
         }
         drop(events);
@@ -408,9 +481,79 @@ mod tests {
 
     use mio::net::UnixStream;
 
-    use super::{BusyPoll, Driver};
+    use super::{BusyPoll, Direction, Driver, SourceState};
+    use crate::hub::WakeToken;
 
     const LIMIT: Duration = Duration::from_micros(20);
+
+    fn token(key: usize) -> WakeToken {
+        WakeToken { key, seq: 1 }
+    }
+
+    fn taken(s: &mut SourceState, dir: Direction) -> Vec<usize> {
+        let mut to = Vec::new();
+        s.take_waiters(dir, &mut to);
+        to.iter().map(|t| t.key).collect()
+    }
+
+    #[test]
+    fn a_source_state_is_one_cache_line_in_the_slab() {
+        assert_eq!(std::mem::size_of::<SourceState>(), 64);
+        let mut slab = slab::Slab::new();
+        let a = slab.insert(SourceState::default());
+        let b = slab.insert(SourceState::default());
+        let (pa, pb) = (
+            std::ptr::from_ref(&slab[a]).addr(),
+            std::ptr::from_ref(&slab[b]).addr(),
+        );
+        assert_eq!(pa % 64, 0, "slot at {pa:#x} is not line-aligned");
+        assert_eq!(pb - pa, 64, "slots are not one line apart");
+    }
+
+    #[test]
+    fn waiters_are_served_oldest_first_per_direction() {
+        let mut s = SourceState::default();
+        for k in 1..=4 {
+            s.add_waiter(Direction::Read, token(k));
+        }
+        s.add_waiter(Direction::Write, token(9));
+        assert_eq!(s.waiter_count(Direction::Read), 4);
+        assert_eq!(s.waiter_count(Direction::Write), 1);
+        assert_eq!(taken(&mut s, Direction::Read), [1, 2, 3, 4]);
+        assert_eq!(s.waiter_count(Direction::Read), 0);
+        assert_eq!(taken(&mut s, Direction::Read), [] as [usize; 0]);
+        assert_eq!(taken(&mut s, Direction::Write), [9]);
+        // Queues again from empty, with the overflow already allocated.
+        s.add_waiter(Direction::Read, token(5));
+        s.add_waiter(Direction::Read, token(6));
+        assert_eq!(taken(&mut s, Direction::Read), [5, 6]);
+    }
+
+    #[test]
+    fn removing_a_waiter_keeps_the_others_in_order() {
+        let mut s = SourceState::default();
+        for k in 1..=4 {
+            s.add_waiter(Direction::Write, token(k));
+        }
+        // The first leaves (its wait timed out): the second moves up.
+        s.remove_waiter(Direction::Write, token(1));
+        // One from the middle, then one that is not there (or in the other
+        // direction): nothing else changes.
+        s.remove_waiter(Direction::Write, token(3));
+        s.remove_waiter(Direction::Write, token(7));
+        s.remove_waiter(Direction::Read, token(2));
+        assert_eq!(s.waiter_count(Direction::Write), 2);
+        s.add_waiter(Direction::Write, token(5));
+        assert_eq!(taken(&mut s, Direction::Write), [2, 4, 5]);
+        // The only waiter leaves.
+        s.add_waiter(Direction::Read, token(8));
+        s.remove_waiter(Direction::Read, token(8));
+        assert_eq!(s.waiter_count(Direction::Read), 0);
+        // A token is matched by sequence number too.
+        s.add_waiter(Direction::Read, token(8));
+        s.remove_waiter(Direction::Read, WakeToken { key: 8, seq: 2 });
+        assert_eq!(taken(&mut s, Direction::Read), [8]);
+    }
 
     #[test]
     fn busy_poll_starts_cold() {
