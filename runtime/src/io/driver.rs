@@ -493,6 +493,15 @@ mod tests {
         WakeToken { key, seq: 1 }
     }
 
+    /// A source with `keys` waiting for `dir`, in that order.
+    fn queued(dir: Direction, keys: &[usize]) -> SourceState {
+        let mut s = SourceState::default();
+        for &k in keys {
+            s.add_waiter(dir, token(k));
+        }
+        s
+    }
+
     fn taken(s: &mut SourceState, dir: Direction) -> Vec<usize> {
         let mut to = Vec::new();
         s.take_waiters(dir, &mut to);
@@ -515,10 +524,7 @@ mod tests {
 
     #[test]
     fn waiters_are_served_oldest_first_per_direction() {
-        let mut s = SourceState::default();
-        for k in 1..=4 {
-            s.add_waiter(Direction::Read, token(k));
-        }
+        let mut s = queued(Direction::Read, &[1, 2, 3, 4]);
         s.add_waiter(Direction::Write, token(9));
         assert_eq!(s.waiter_count(Direction::Read), 4);
         assert_eq!(s.waiter_count(Direction::Write), 1);
@@ -534,10 +540,7 @@ mod tests {
 
     #[test]
     fn removing_a_waiter_keeps_the_others_in_order() {
-        let mut s = SourceState::default();
-        for k in 1..=4 {
-            s.add_waiter(Direction::Write, token(k));
-        }
+        let mut s = queued(Direction::Write, &[1, 2, 3, 4]);
         // The first leaves (its wait timed out): the second moves up.
         s.remove_waiter(Direction::Write, token(1));
         // One from the middle, then one that is not there (or in the other
