@@ -22,7 +22,8 @@ const ABOVE: usize = 768;
 /// the greenlet's first frames.
 const TOP: usize = 128;
 
-const LINE: usize = 64;
+/// A cache line of the CPUs the hub is tuned for (and of `Entry`'s layout).
+pub(super) const LINE: usize = 64;
 
 /// About where the stack pointer is: the address of a local in the
 /// caller's frame.

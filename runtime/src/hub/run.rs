@@ -86,7 +86,7 @@ impl Hub {
         if let Some(e) = self.entries.borrow().get(next.key) {
             // This read of the entry's first line is a miss of its own;
             // its second line is what the greenlet's park left behind.
-            prefetch::line_of(std::ptr::from_ref(e).addr() + 64);
+            prefetch::line_of(std::ptr::from_ref(e).addr() + prefetch::LINE);
             prefetch::stack(e.park_sp, e.stack_top);
             prefetch::object(e.park_hints.object);
             prefetch::line_of(e.park_hints.line);
