@@ -48,8 +48,8 @@ request (1.11 against 0.91 µs for tokio at 10,000 connections in `net_echo ab p
 10,000 connections the stacks' spread over the address space also costs page-table walks, the
 kernel's copies into the greenlets' buffers included: each handler touches two pages of its stack
 per request, the top one (the coroutine's link to the hub, the connection) and the one of its
-4 KiB buffer and the frames below it. Smaller stacks spread less: in paired runs of `net_echo ab pingpong 10000 1000
-40-60` with `SPROUT_STACK_SIZE=16384` or `32768` (or `StreamServer::set_stack_size`), sprout's
+4 KiB buffer and the frames below it. Smaller stacks spread less: in paired runs of
+`net_echo ab pingpong 10000 1000 40-60` with `SPROUT_STACK_SIZE=16384` or `32768` (or `StreamServer::set_stack_size`), sprout's
 server CPU per request came out 0-4% below that with the default 256 KiB, varying from run to run
 by as much, so the tables keep the default.
 <!-- net:end -->"""
