@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use corosensei::{Coroutine, Yielder};
 
-use crate::greenlet::stack::GreenStack;
+use crate::greenlet::stack::{GreenStack, StackCoro};
 use crate::time::timer_queue::TimerKey;
 
 /// A greenlet's coroutine: resumed with `()`, suspends with `()`.
@@ -58,9 +58,9 @@ pub(crate) struct Entry {
     /// Wait sequence number; a `WakeToken` or run-queue item is valid only
     /// while it matches.
     pub(crate) seq: u64,
-    /// The coroutine, once started (boxed, so that it stays put while it
-    /// runs even if the slab reallocates).
-    pub(crate) coroutine: Option<Box<Coro>>,
+    /// The coroutine, once started (kept at the top of its stack, so that
+    /// it stays put while it runs even if the slab reallocates).
+    pub(crate) coroutine: Option<StackCoro>,
     /// Set by the greenlet on its first run; points into its own stack.
     pub(crate) yielder: *const GreenYielder,
     /// Top of its stack, for the overflow handler.

@@ -6,6 +6,8 @@
 //! The hub knows which greenlet runs next, so it asks for those lines while
 //! the current one runs.
 
+use crate::greenlet::stack::{CORO_SLOT, reserved_top};
+
 /// Prefetch only when at least this many greenlets are ready: with fewer,
 /// their stacks stay cached and the prefetch would be pure overhead.
 pub(super) const MIN_READY: usize = 8;
@@ -18,9 +20,10 @@ const BELOW: usize = 256;
 /// code.
 const ABOVE: usize = 768;
 
-/// Bytes under the top of the stack: the coroutine's link to its parent and
-/// the greenlet's first frames.
-const TOP: usize = 128;
+/// Bytes under the base of the stack (below the header and the coroutine
+/// slot at its top): the coroutine's link to its parent and the greenlet's
+/// first frames.
+const UNDER_BASE: usize = 128;
 
 /// A cache line of the CPUs the hub is tuned for (and of `Entry`'s layout).
 pub(super) const LINE: usize = 64;
@@ -44,9 +47,10 @@ pub(super) fn stack(park_sp: usize, top: usize) {
     }
     lines::<{ (BELOW + ABOVE) / LINE }>(park_sp.wrapping_sub(BELOW));
     // The main greenlet runs on the thread's own stack, whose top the hub
-    // does not record (0).
+    // does not record (0). Of the others, the resume reads the coroutine in
+    // its slot, then the lines under the base.
     if top != 0 {
-        lines::<{ TOP / LINE }>(top.wrapping_sub(TOP));
+        lines::<{ (UNDER_BASE + CORO_SLOT) / LINE }>(top.wrapping_sub(reserved_top() + UNDER_BASE));
     }
 }
 

@@ -5,7 +5,7 @@ use std::sync::Once;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use corosensei::{Coroutine, CoroutineResult};
+use corosensei::CoroutineResult;
 
 use super::prefetch;
 use super::run_queue::Ready;
@@ -14,6 +14,7 @@ use super::{
     with_hub,
 };
 use crate::greenlet::overflow;
+use crate::greenlet::stack::StackCoro;
 
 /// Forks this process has gone through (counted in the child).
 pub(super) static FORKS: AtomicU64 = AtomicU64::new(0);
@@ -90,9 +91,6 @@ impl Hub {
             prefetch::stack(e.park_sp, e.stack_top);
             prefetch::object(e.park_hints.object);
             prefetch::line_of(e.park_hints.line);
-            if let Some(c) = e.coroutine.as_deref() {
-                prefetch::object(std::ptr::from_ref(c).addr());
-            }
         }
     }
 
@@ -193,10 +191,11 @@ impl Hub {
             self.start_coroutine(r.key, e);
         }
         self.current_yielder.set(e.yielder);
-        let coro: *mut Coro = &mut **e
+        let coro = e
             .coroutine
-            .as_mut()
-            .expect("a started greenlet has a coroutine");
+            .as_ref()
+            .expect("a started greenlet has a coroutine")
+            .as_ptr();
         Next::Run(coro, e.stack_top, e.id)
     }
 
@@ -214,19 +213,16 @@ impl Hub {
         stack.write_header(e.id, e.name.as_deref());
         e.stack_top = stack.top();
         e.completion = None;
-        e.coroutine = Some(Box::new(Coroutine::with_stack(
-            stack,
-            move |y: &GreenYielder, ()| {
-                with_hub(|hub| {
-                    hub.current_yielder.set(y);
-                    hub.entries.borrow_mut()[key].yielder = y;
-                });
-                start();
-            },
-        )));
+        e.coroutine = Some(StackCoro::new(stack, move |y: &GreenYielder, ()| {
+            with_hub(|hub| {
+                hub.current_yielder.set(y);
+                hub.entries.borrow_mut()[key].yielder = y;
+            });
+            start();
+        }));
     }
 
-    /// Switches into greenlet `key` (whose boxed coroutine is `coro`) and
+    /// Switches into greenlet `key` (whose coroutine is `coro`) and
     /// back; removes the greenlet if it returned.
     #[inline(always)]
     fn switch_into(&self, key: usize, coro: *mut Coro, top: usize, id: u64) {
@@ -238,12 +234,13 @@ impl Hub {
         self.current.set(key);
         overflow::set_running(top);
         self.stats.switches.set(self.stats.switches.get() + 1);
-        // SAFETY: `coro` points into the `Box<Coro>` of entry `key`, so it
-        // stays put even if the slab reallocates. That box is neither dropped
-        // nor otherwise accessed while the greenlet runs: entries of started
-        // greenlets are only removed below, after `resume` returns (kills of
-        // started greenlets unwind them instead, and shutdown runs on the
-        // main stack, never inside a greenlet).
+        // SAFETY: `coro` is the coroutine of entry `key`, kept at the top of
+        // the greenlet's stack by its `StackCoro`, so it stays put even if
+        // the slab reallocates. It is neither dropped nor otherwise accessed
+        // while the greenlet runs: entries of started greenlets are only
+        // removed below, after `resume` returns (kills of started greenlets
+        // unwind them instead, and shutdown runs on the main stack, never
+        // inside a greenlet).
         let result = unsafe { (*coro).resume(()) };
         overflow::set_running(0);
         self.current.set(MAIN);
