@@ -849,4 +849,52 @@ mod tests {
         assert!(s.base().get() < s.top());
         pool.give(s);
     }
+
+    #[test]
+    fn a_coroutine_lives_between_the_base_and_the_header() {
+        let mut pool = StackPool::new(MIN_STACK_SIZE);
+        let stack = pool.take(None).unwrap();
+        let top = stack.top();
+        let base = stack.base().get();
+        let coro = StackCoro::new(stack, |y: &GreenYielder, ()| {
+            y.suspend(());
+        });
+        let at = coro.as_ptr().addr();
+        assert_eq!(at, base);
+        assert_eq!(at % 64, 0);
+        assert!(at + size_of::<Coro>() <= top - header_size());
+        // SAFETY: the coroutine is ours, not running, and stays put.
+        let first = unsafe { (*coro.as_ptr()).resume(()) };
+        assert!(matches!(first, corosensei::CoroutineResult::Yield(())));
+        // SAFETY: as above.
+        let second = unsafe { (*coro.as_ptr()).resume(()) };
+        assert!(matches!(second, corosensei::CoroutineResult::Return(())));
+        let back = coro.into_stack();
+        assert_eq!(back.top(), top);
+        pool.give(back);
+    }
+
+    #[test]
+    fn dropping_a_suspended_coroutine_unwinds_it() {
+        struct SetOnDrop(std::rc::Rc<std::cell::Cell<bool>>);
+        impl Drop for SetOnDrop {
+            fn drop(&mut self) {
+                self.0.set(true);
+            }
+        }
+        let dropped = std::rc::Rc::new(std::cell::Cell::new(false));
+        let flag = SetOnDrop(dropped.clone());
+        let mut pool = StackPool::new(MIN_STACK_SIZE);
+        let coro = StackCoro::new(pool.take(None).unwrap(), move |y: &GreenYielder, ()| {
+            let _flag = flag;
+            y.suspend(());
+            unreachable!("never resumed past the suspension");
+        });
+        // SAFETY: the coroutine is ours, not running, and stays put.
+        let first = unsafe { (*coro.as_ptr()).resume(()) };
+        assert!(matches!(first, corosensei::CoroutineResult::Yield(())));
+        assert!(!dropped.get());
+        drop(coro);
+        assert!(dropped.get(), "the body's locals were dropped by the unwind");
+    }
 }
