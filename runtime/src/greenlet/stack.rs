@@ -895,6 +895,9 @@ mod tests {
         assert!(matches!(first, corosensei::CoroutineResult::Yield(())));
         assert!(!dropped.get());
         drop(coro);
-        assert!(dropped.get(), "the body's locals were dropped by the unwind");
+        assert!(
+            dropped.get(),
+            "the body's locals were dropped by the unwind"
+        );
     }
 }

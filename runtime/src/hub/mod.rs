@@ -22,7 +22,7 @@ mod current;
 mod entry;
 mod io_wait;
 mod park;
-mod prefetch;
+pub(crate) mod prefetch;
 mod run;
 mod run_queue;
 mod stats;

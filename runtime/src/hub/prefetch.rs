@@ -4,7 +4,11 @@
 //! lines (the saved registers and the frames between its code and the
 //! switch) evicted from the caches, and touches them one after the other.
 //! The hub knows which greenlet runs next, so it asks for those lines while
-//! the current one runs.
+//! the current one runs. Likewise the loops over a poll's events and
+//! wake-ups ask for the socket state or entry a few items ahead
+//! ([`AHEAD`]) of the one they handle.
+
+use slab::Slab;
 
 use crate::greenlet::stack::{CORO_SLOT, reserved_top};
 
@@ -27,6 +31,12 @@ const UNDER_BASE: usize = 128;
 
 /// A cache line of the CPUs the hub is tuned for (and of `Entry`'s layout).
 pub(super) const LINE: usize = 64;
+
+/// How many items ahead of the one it handles a loop over the events of a
+/// poll, or over the greenlets they wake, asks for the next items' lines:
+/// far enough for a miss to arrive by the time the item comes up, near
+/// enough that the lines are still cached then.
+pub(crate) const AHEAD: usize = 4;
 
 /// About where the stack pointer is: the address of a local in the
 /// caller's frame.
@@ -64,10 +74,26 @@ pub(super) fn object(addr: usize) {
     lines::<3>(addr.wrapping_sub(LINE));
 }
 
+/// Where slot `key` of `slab` is, computed from where slot 0 is, for a
+/// prefetch: looking the slot up would read it, and that read is the miss
+/// the prefetch is for. 0 (no hint) when slot 0 is vacant; the hub's and
+/// the io driver's slabs keep theirs occupied. The slots of a slab are
+/// `size_of::<T>()` apart when the slab's tag fits in a niche of `T`, as it
+/// does in both (their layout tests check it); for any other `T` the hint is
+/// merely wrong, never harmful.
+#[inline(always)]
+pub(crate) fn slab_slot<T>(slab: &Slab<T>, key: usize) -> usize {
+    slab.get(0).map_or(0, |first| {
+        std::ptr::from_ref(first)
+            .addr()
+            .wrapping_add(key.wrapping_mul(size_of::<T>()))
+    })
+}
+
 /// Asks for the one line holding `addr` (0 for none): a record that is
 /// line-aligned and no larger than a line.
 #[inline(always)]
-pub(super) fn line_of(addr: usize) {
+pub(crate) fn line_of(addr: usize) {
     if addr != 0 {
         line(addr);
     }
@@ -115,6 +141,27 @@ mod tests {
         stack(0, 0);
         object(0);
         line_of(0);
+    }
+
+    #[test]
+    fn slab_slots_are_found_without_reading_them() {
+        fn check<T>(make: impl Fn() -> T) {
+            let mut slab = Slab::new();
+            assert_eq!(slab_slot(&slab, 3), 0, "no slot 0, no hint");
+            let keys: Vec<usize> = (0..6).map(|_| slab.insert(make())).collect();
+            slab.remove(keys[2]);
+            for &k in &keys {
+                if let Some(v) = slab.get(k) {
+                    assert_eq!(slab_slot(&slab, k), std::ptr::from_ref(v).addr(), "key {k}");
+                }
+            }
+            // Keys past the end and removed ones give an address anyway:
+            // a hint, never read.
+            let _ = slab_slot(&slab, keys[2]);
+            let _ = slab_slot(&slab, usize::MAX);
+        }
+        check(|| super::super::Entry::main(1));
+        check(crate::io::driver::SourceState::default);
     }
 
     #[test]

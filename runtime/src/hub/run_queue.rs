@@ -89,7 +89,13 @@ impl RunQueue {
 
     /// The oldest item, without taking it.
     pub(crate) fn peek(&self) -> Option<Ready> {
-        (self.len > 0).then(|| self.slots[self.head])
+        self.peek_nth(0)
+    }
+
+    /// The item `n` places behind the oldest (0: the oldest), without
+    /// taking it.
+    pub(crate) fn peek_nth(&self, n: usize) -> Option<Ready> {
+        (n < self.len).then(|| self.slots[(self.head + n) & self.mask()])
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -179,6 +185,14 @@ mod tests {
                 model.push_back(r);
             }
             assert_eq!(q.len(), model.len());
+            for n in 0..3 {
+                assert_eq!(
+                    q.peek_nth(n),
+                    model.get(n).copied(),
+                    "step {step}, item {n}"
+                );
+            }
+            assert_eq!(q.peek(), model.front().copied());
         }
         while let Some(r) = model.pop_front() {
             assert_eq!(q.pop(), Some(r));

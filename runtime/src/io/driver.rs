@@ -9,10 +9,14 @@ use std::time::{Duration, Instant};
 use mio::{Events, Interest, Poll, Token};
 use slab::Slab;
 
+use crate::hub::prefetch;
 use crate::hub::{WakeToken, WouldBlockForever};
 
 /// Token of the cross-thread waker.
 const WAKER_TOKEN: Token = Token(usize::MAX);
+
+/// The slot of `sources` that no source has.
+const PLACEHOLDER: usize = 0;
 
 /// How long a hub polls for I/O without sleeping before it blocks, unless
 /// `SPROUT_BUSY_POLL_US` or [`set_busy_poll`](crate::io::set_busy_poll)
@@ -217,6 +221,8 @@ impl Remote {
 pub(crate) struct Driver {
     poll: RefCell<Poll>,
     events: RefCell<Events>,
+    /// The state of every registered source, by the key in its token; slot
+    /// [`PLACEHOLDER`] is nobody's.
     sources: RefCell<Slab<SourceState>>,
     next_generation: Cell<u32>,
     remote: Arc<Remote>,
@@ -225,12 +231,14 @@ pub(crate) struct Driver {
     /// Greenlets parked waiting for readiness.
     io_waiters: Cell<usize>,
     busy_poll: Cell<BusyPoll>,
+    /// The tokens a poll wakes, kept between polls for its allocation.
+    to_wake: Cell<Vec<WakeToken>>,
 }
 
 impl std::fmt::Debug for Driver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Driver")
-            .field("sources", &self.sources.borrow().len())
+            .field("sources", &self.registered())
             .field("remote_pending", &self.remote_pending.get())
             .field("io_waiters", &self.io_waiters.get())
             .finish_non_exhaustive()
@@ -245,10 +253,16 @@ impl Driver {
     pub(crate) fn new() -> io::Result<Driver> {
         let poll = Poll::new()?;
         let waker = mio::Waker::new(poll.registry(), WAKER_TOKEN)?;
+        // Slot 0 is never a source's: it stays occupied so that every
+        // other slot can be found from it without being read (see
+        // `prefetch::slab_slot`). No token names it.
+        let mut sources = Slab::new();
+        let placeholder = sources.insert(SourceState::default());
+        debug_assert_eq!(placeholder, PLACEHOLDER);
         Ok(Driver {
             poll: RefCell::new(poll),
             events: RefCell::new(Events::with_capacity(1024)),
-            sources: RefCell::new(Slab::new()),
+            sources: RefCell::new(sources),
             next_generation: Cell::new(0),
             remote: Arc::new(Remote {
                 queue: Mutex::new(Vec::new()),
@@ -257,6 +271,7 @@ impl Driver {
             remote_pending: Cell::new(0),
             io_waiters: Cell::new(0),
             busy_poll: Cell::new(BusyPoll::from_env()),
+            to_wake: Cell::new(Vec::new()),
         })
     }
 
@@ -276,7 +291,7 @@ impl Driver {
     }
 
     pub(crate) fn registered(&self) -> usize {
-        self.sources.borrow().len()
+        self.sources.borrow().len() - 1
     }
 
     /// Registers `source` for both directions, edge-triggered.
@@ -364,12 +379,12 @@ impl Driver {
     }
 
     /// Polls for events (at most `timeout`, after a busy poll when the last
-    /// wait was short: see [`BusyPoll`]) and wakes the waiters of every
-    /// source that became ready.
+    /// wait was short: see [`BusyPoll`]) and hands `wake` the waiters of
+    /// every source that became ready, in order.
     pub(crate) fn poll(
         &self,
         timeout: Option<Duration>,
-        wake: impl Fn(WakeToken),
+        wake: impl FnOnce(&[WakeToken]),
     ) -> Result<(), WouldBlockForever> {
         let mut events = self.events.borrow_mut();
         let polled = if timeout == Some(Duration::ZERO) || self.busy_poll.get().limit.is_zero() {
@@ -382,43 +397,55 @@ impl Driver {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(()),
             Err(e) => panic!("sprout: polling for I/O failed: {e}"),
         }
-        let mut to_wake: Vec<WakeToken> = Vec::new();
-        for event in events.iter() {
-            if event.token() == WAKER_TOKEN {
-                let msgs = std::mem::take(
-                    &mut *self.remote.queue.lock().unwrap_or_else(|e| e.into_inner()),
-                );
-                self.remote_pending
-                    .set(self.remote_pending.get().saturating_sub(msgs.len()));
-                to_wake.extend(msgs.into_iter().flatten());
-                continue;
-            }
-            let key = event.token().0 & 0xffff_ffff;
-            let generation = (event.token().0 >> 32) as u32;
+        let mut to_wake = self.to_wake.take();
+        {
             let mut sources = self.sources.borrow_mut();
-            let Some(s) = sources.get_mut(key) else {
-                continue;
-            };
-            if s.generation != generation {
-                continue;
-            }
-            if event.is_read_closed() || event.is_error() {
-                s.read_closed = true;
-            }
-            if event.is_write_closed() || event.is_error() {
-                s.write_closed = true;
-            }
-            if event.is_readable() || s.read_closed {
-                s.readable = true;
-                s.take_waiters(Direction::Read, &mut to_wake);
-            }
-            if event.is_writable() || s.write_closed {
-                s.writable = true;
-                s.take_waiters(Direction::Write, &mut to_wake);
+            // The sources of a poll's events are scattered over the slab,
+            // and with thousands of them not cached: each one's state is
+            // asked for `AHEAD` events before it is handled.
+            let mut ahead = events.iter().skip(prefetch::AHEAD);
+            for event in events.iter() {
+                if let Some(later) = ahead.next() {
+                    let key = later.token().0 & 0xffff_ffff;
+                    prefetch::line_of(prefetch::slab_slot(&sources, key));
+                }
+                if event.token() == WAKER_TOKEN {
+                    let msgs = std::mem::take(
+                        &mut *self.remote.queue.lock().unwrap_or_else(|e| e.into_inner()),
+                    );
+                    self.remote_pending
+                        .set(self.remote_pending.get().saturating_sub(msgs.len()));
+                    to_wake.extend(msgs.into_iter().flatten());
+                    continue;
+                }
+                let key = event.token().0 & 0xffff_ffff;
+                let generation = (event.token().0 >> 32) as u32;
+                let Some(s) = sources.get_mut(key) else {
+                    continue;
+                };
+                if s.generation != generation || key == PLACEHOLDER {
+                    continue;
+                }
+                if event.is_read_closed() || event.is_error() {
+                    s.read_closed = true;
+                }
+                if event.is_write_closed() || event.is_error() {
+                    s.write_closed = true;
+                }
+                if event.is_readable() || s.read_closed {
+                    s.readable = true;
+                    s.take_waiters(Direction::Read, &mut to_wake);
+                }
+                if event.is_writable() || s.write_closed {
+                    s.writable = true;
+                    s.take_waiters(Direction::Write, &mut to_wake);
+                }
             }
         }
         drop(events);
-        to_wake.into_iter().for_each(wake);
+        wake(&to_wake);
+        to_wake.clear();
+        self.to_wake.set(to_wake);
         Ok(())
     }
 
