@@ -36,22 +36,23 @@ sleeps when its last wait was that short (`sprout::io::set_busy_poll`, `SPROUT_B
 may's threads keep their core awake, which spares their clients most of those wake-ups at some
 more server CPU per request. At 1,000 and 10,000 connections the stackful servers pay for their
 stacks in cache misses: `scripts/profile_cache.sh` (callgrind's cache model with this machine's
-L1 and 1 MiB L2, blind to prefetches) counts, at 1,000 connections, 997 instructions and 11.9 L2
-misses per request for sprout against 1,257 and 0.05 for tokio, whose per-connection state fits in
-L2 where a thousand greenlet stacks do not (at 10,000 connections 995 and 16.8 against 1,257 and
-5.4). Sprout's hub prefetches the next greenlet's stack lines, the two lines of its entry that a
-wake-up reads, its coroutine and its socket's state (one line, with the socket's first waiter in
-it) to overlap those misses (README.md). In CPU time this is sprout's higher user time per
-request (1.11 against 0.91 µs for tokio at 10,000 connections in `net_echo ab pingpong 10000 1000
-30`, where the build before the socket state and the entries were packed into whole lines took
-1.28), a small part of the server's whole cost, which the kernel's socket work dominates. At
-10,000 connections the stacks' spread over the address space also costs page-table walks, the
-kernel's copies into the greenlets' buffers included: each handler touches two pages of its stack
-per request, the top one (the coroutine's link to the hub, the connection) and the one of its
-4 KiB buffer and the frames below it. Smaller stacks spread less: in paired runs of
-`net_echo ab pingpong 10000 1000 40-60` with `SPROUT_STACK_SIZE=16384` or `32768` (or `StreamServer::set_stack_size`), sprout's
-server CPU per request came out 0-4% below that with the default 256 KiB, varying from run to run
-by as much, so the tables keep the default.
+L1 and 1 MiB L2, blind to prefetches) counts, at 1,000 connections, 1,034 instructions and 11.7
+L2 misses per request for sprout against 1,257 and 0.05 for tokio, whose per-connection state fits
+in L2 where a thousand greenlet stacks do not (at 10,000 connections 1,034 and 15.5 against 1,257
+and 5.4). Sprout's hub hides most of those misses behind prefetches (README.md): before it switches
+to a greenlet it asks for the next one's stack lines (its coroutine lives in the top ones), the
+two lines of its entry, its socket's state (one line, with the socket's first waiter in it) and
+the entry of the one after it; the loops over a poll's events and over the greenlets they wake ask
+for the socket state or entry four items ahead. In CPU time: in `net_echo ab pingpong 10000 1000
+40`, sprout's user time per request came out at 1.14 µs against 1.15 for tokio, and 1.42 for the
+build before the look-ahead prefetches (1.28 before the socket state and the entries were packed
+into whole lines); the kernel's socket work, some 90% of every server's CPU time here, dominates
+either way. Each handler still touches two pages of its stack per request: the top one (the
+coroutine and its link to the hub, the connection) and the one of its 4 KiB buffer and the frames
+below it. Smaller stacks spread less over the address space: in paired runs of `net_echo ab
+pingpong 10000 1000 40-60` with `SPROUT_STACK_SIZE=16384` or `32768` (or
+`StreamServer::set_stack_size`), sprout's server CPU per request came out 0-4% below that with the
+default 256 KiB, varying from run to run by as much, so the tables keep the default.
 <!-- net:end -->"""
 doc = open("BENCHMARKS.md").read()
 if "<!-- net:begin -->" in doc:
