@@ -249,6 +249,11 @@ fn encode(key: usize, generation: u32) -> Token {
     Token(((generation as usize) << 32) | key)
 }
 
+/// The slab key and generation of a source's token.
+fn decode(token: Token) -> (usize, u32) {
+    (token.0 & 0xffff_ffff, (token.0 >> 32) as u32)
+}
+
 impl Driver {
     pub(crate) fn new() -> io::Result<Driver> {
         let poll = Poll::new()?;
@@ -406,7 +411,7 @@ impl Driver {
             let mut ahead = events.iter().skip(prefetch::AHEAD);
             for event in events.iter() {
                 if let Some(later) = ahead.next() {
-                    let key = later.token().0 & 0xffff_ffff;
+                    let (key, _) = decode(later.token());
                     prefetch::line_of(prefetch::slab_slot(&sources, key));
                 }
                 if event.token() == WAKER_TOKEN {
@@ -418,8 +423,7 @@ impl Driver {
                     to_wake.extend(msgs.into_iter().flatten());
                     continue;
                 }
-                let key = event.token().0 & 0xffff_ffff;
-                let generation = (event.token().0 >> 32) as u32;
+                let (key, generation) = decode(event.token());
                 let Some(s) = sources.get_mut(key) else {
                     continue;
                 };
@@ -511,7 +515,9 @@ mod tests {
 
     use mio::net::UnixStream;
 
-    use super::{BusyPoll, Direction, Driver, SourceState};
+    use super::{
+        BusyPoll, Direction, Driver, PLACEHOLDER, SourceState, WAKER_TOKEN, decode, encode,
+    };
     use crate::hub::WakeToken;
 
     const LIMIT: Duration = Duration::from_micros(20);
@@ -533,6 +539,14 @@ mod tests {
         let mut to = Vec::new();
         s.take_waiters(dir, &mut to);
         to.iter().map(|t| t.key).collect()
+    }
+
+    #[test]
+    fn tokens_carry_key_and_generation() {
+        for (key, generation) in [(1, 0), (7, 1), (u32::MAX as usize - 1, u32::MAX)] {
+            assert_eq!(decode(encode(key, generation)), (key, generation));
+        }
+        assert_ne!(decode(WAKER_TOKEN).0, PLACEHOLDER);
     }
 
     #[test]
