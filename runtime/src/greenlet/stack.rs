@@ -250,7 +250,7 @@ impl GreenStack {
 
     /// Where the coroutine slot is: from the base up, below the header.
     fn coro_slot(&self) -> *mut Coro {
-        (self.top() - reserved_top()) as *mut Coro
+        self.base().get() as *mut Coro
     }
 
     /// Whether its pages may be resident.

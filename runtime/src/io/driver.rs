@@ -427,7 +427,7 @@ impl Driver {
                 let Some(s) = sources.get_mut(key) else {
                     continue;
                 };
-                if s.generation != generation || key == PLACEHOLDER {
+                if s.generation != generation {
                     continue;
                 }
                 if event.is_read_closed() || event.is_error() {
