@@ -34,29 +34,31 @@ README.md). In the churn table the load generator's core is saturated, so reques
 per request, part of which is waking the server: sprout's hub polls for up to 20 µs before it
 sleeps when its last wait was that short (`sprout::io::set_busy_poll`, `SPROUT_BUSY_POLL_US`), and
 may's threads keep their core awake, which spares their clients most of those wake-ups at some
-more server CPU per request. At 1,000 and 10,000 connections the stackful servers pay for their
-stacks in cache misses: `scripts/profile_cache.sh` (callgrind's cache model with this machine's
-L1 and 1 MiB L2, blind to prefetches) counts, at 1,000 connections, 1,034 instructions and 11.7
-L2 misses per request for sprout against 1,257 and 0.05 for tokio, whose per-connection state fits
-in L2 where a thousand greenlet stacks do not (at 10,000 connections 1,034 and 15.5 against 1,257
-and 5.4). Sprout's hub hides most of those misses behind prefetches (README.md): before it switches
-to a greenlet it asks for the next one's stack lines (its coroutine lives in the top ones), the
-two lines of its entry, its socket's state (one line, with the socket's first waiter in it) and
-the entry of the one after it; the loops over a poll's events and over the greenlets they wake ask
-for the socket state or entry four items ahead. In CPU time: in `net_echo ab pingpong 10000 1000
-40`, sprout's user time per request came out at 1.14 µs against 1.15 for tokio, and 1.42 for the
-build before the look-ahead prefetches (1.28 before the socket state and the entries were packed
-into whole lines); the kernel's socket work, some 90% of every server's CPU time here, dominates
-either way. Each handler still touches two pages of its stack per request: the top one (the
-coroutine and its link to the hub, the connection) and the one of its 4 KiB buffer and the frames
-below it. Smaller stacks spread less over the address space: in paired runs of `net_echo ab
-pingpong 10000 1000 40-60` with `SPROUT_STACK_SIZE=16384` or `32768` (or
-`StreamServer::set_stack_size`), sprout's server CPU per request came out 0-4% below that with the
-default 256 KiB, varying from run to run by as much, so the tables keep the default. Busy polling
-is a trade-off at 10,000 connections: in three paired runs of `net_echo ab pingpong 10000 1000
-40-60`, `SPROUT_BUSY_POLL_US=0` served 0.9-2.5% more requests/s than the default, where at 1,000
-and 3,000 connections (`ab pingpong N 200-500 50-100`) the default served 3% and 1.6% more, and
-13% more in churn; the tables keep the default.
+more server CPU per request. At 10,000 connections the order in which the connections were made
+weighs more than the servers do: four identical sprout servers whose connections were made one
+server after the other (as these tables did before 2026-12-03, sprout's first) served 1.00, 1.04,
+1.06 and 1.12x in that order (`net_echo ab pingpong 10000 1000 16` with four `sprout` rows, on an
+Intel Xeon of this kind of VM), and the order followed the load processes when those were started in
+reverse. Connections are now made in turns of fifty per server; the same four servers then came out
+within 2% of one another. The same bias had favoured every variant listed after the default in
+earlier `ab` runs at 10,000 connections: made in turns, `SPROUT_BUSY_POLL_US=0` and
+`SPROUT_STACK_SIZE=65536` served 0.976x and 0.983x of the default there (16 cycles), and busy
+polling off 1.003x at 1,000 connections (60 cycles), so the tables keep the default 20 µs busy
+poll and 256 KiB stacks. At 1,000 and 10,000 connections the stackful servers pay for their stacks
+in cache and TLB misses: `scripts/profile_cache.sh` (callgrind's cache model with a 1 MiB L2,
+blind to prefetches) counts, at 1,000 connections, 1,034 instructions and 11.7 L2 misses per
+request for sprout against 1,257 and 0.05 for tokio, whose per-connection state fits in L2 where a
+thousand greenlet stacks do not (at 10,000 connections 1,034 and 15.5 against 1,257 and 5.4).
+Sprout's hub hides most of those misses behind prefetches (README.md): before it switches to a
+greenlet it asks for the next one's stack lines (its coroutine lives in the top ones), the two
+lines of its entry, its socket's state (one line, with the socket's first waiter in it) and the
+entry of the one after it; the loops over a poll's events and over the greenlets they wake ask for
+the socket state or entry four items ahead. A prefetch cannot hide a TLB miss as well: each
+handler touches two pages of its stack per request, the top one (the coroutine, corosensei's link
+to the hub, the connection) and the one of its 4 KiB buffer and the frames below it, where a tokio
+task and its buffer mostly share one page, and the hand-written mio loop reads every connection
+into one buffer. The kernel's socket work, some 90% of every server's CPU time here, dominates
+either way.
 <!-- net:end -->"""
 doc = open("BENCHMARKS.md").read()
 if "<!-- net:begin -->" in doc:

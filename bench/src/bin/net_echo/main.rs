@@ -456,6 +456,12 @@ impl Generator {
         }
     }
 
+    fn connect(&mut self, k: usize) -> io::Result<()> {
+        writeln!(self.stdin, "CONNECT {k}")?;
+        self.stdin.flush()?;
+        self.expect("CONNECTED")
+    }
+
     fn slice(&mut self, ms: u64, counted: bool) -> io::Result<()> {
         writeln!(self.stdin, "SLICE {ms} {}", u8::from(counted))?;
         self.stdin.flush()?;
@@ -490,6 +496,9 @@ impl Drop for Generator {
     }
 }
 
+/// Ping-pong connections each load process makes per turn.
+const CONNECT_BATCH: usize = 50;
+
 /// The servers of `specs` at once, each with its own load process, driven
 /// in turn: one uncounted cycle, then `cycles` cycles of one `slice_ms`
 /// slice per server, the order rotated each cycle.
@@ -499,6 +508,21 @@ fn rotated(specs: &[Spec], load: &[String], slice_ms: u64, cycles: usize) -> io:
         .iter()
         .map(|s| Generator::start(load, s))
         .collect::<Result<_, _>>()?;
+    if load[0] == "pingpong" {
+        // In turns, so that no server's connections are all older than
+        // another's (see `rotate`), the first in each turn rotated too.
+        let n: usize = load[1].parse().expect("connection count");
+        let (mut made, mut turn) = (0, 0);
+        while made < n {
+            let k = CONNECT_BATCH.min(n - made);
+            let count = gens.len();
+            for j in 0..count {
+                gens[(turn + j) % count].connect(k)?;
+            }
+            made += k;
+            turn += 1;
+        }
+    }
     let mut ticks = vec![(0, 0); servers.len()];
     for cycle in 0..=cycles {
         for j in 0..gens.len() {
@@ -615,7 +639,10 @@ fn run(quick: bool) -> io::Result<()> {
     };
     println!(
         "64-byte messages; each server in its own process pinned to core 1, and for each server \
-         a load-generator process pinned to core 0. All four servers run at once and are driven \
+         a load-generator process pinned to core 0, the load processes making their connections \
+         in turns, fifty at a time each, so that no server's connections are older than \
+         another's (at 10,000 connections the ones made last are served fastest). All four \
+         servers run at once and are driven \
          in turn, one slice per server per cycle, the order rotated each cycle, after one \
          uncounted warm-up cycle; each table names its slices. A slice counts the exchanges that \
          start after its first tenth and end before its end, then waits for the ones in flight \
