@@ -50,6 +50,9 @@ slice() { # ms counted: runs one slice and waits for its DONE
 }
 read -r ready <&"${LOAD[0]}"
 [ "$ready" = READY ] || { echo "load process said: $ready" >&2; exit 1; }
+echo "CONNECT $conns" >&"${LOAD[1]}"
+read -r connected <&"${LOAD[0]}"
+[ "$connected" = CONNECTED ] || { echo "load process said: $connected" >&2; exit 1; }
 slice 4000 0
 callgrind_control -i on "$vg" >/dev/null
 slice 4000 1

@@ -12,7 +12,8 @@
 //!
 //! All four servers run at once and are driven in turn in short slices
 //! (see [`rotate`]), so that the drift of a shared virtual machine hits
-//! all of them alike.
+//! all of them alike, over four rounds of fresh processes, so that no
+//! server keeps the luck of one process's placement (see [`rotated`]).
 //!
 //! ```text
 //! cargo build --release -p sprout-bench --bin net_echo
@@ -468,8 +469,8 @@ impl Generator {
         self.expect("DONE")
     }
 
-    /// Ends the run; returns the `TOTAL` and `RATES` fields.
-    fn finish(mut self) -> io::Result<(Vec<f64>, Vec<f64>)> {
+    /// Ends the run; returns what it printed.
+    fn finish(mut self) -> io::Result<Finished> {
         writeln!(self.stdin, "END")?;
         self.stdin.flush()?;
         let mut text = String::new();
@@ -485,8 +486,45 @@ impl Generator {
                 })
                 .ok_or_else(|| io::Error::other(format!("no {kind}line in {text:?}")))
         };
-        Ok((fields("TOTAL ")?, fields("RATES ")?))
+        let hist = text
+            .lines()
+            .find_map(|l| l.strip_prefix("HIST"))
+            .ok_or_else(|| io::Error::other(format!("no HIST line in {text:?}")))?
+            .split_whitespace()
+            .filter_map(|pair| {
+                let (b, c) = pair.split_once(':')?;
+                Some((b.parse().ok()?, c.parse().ok()?))
+            })
+            .collect();
+        Ok(Finished {
+            total: fields("TOTAL ")?,
+            rates: fields("RATES ")?,
+            hist,
+        })
     }
+}
+
+/// What a load process printed at the end of a round.
+struct Finished {
+    /// Requests, counted seconds, p50 and p99 in µs, server CPU in ns.
+    total: Vec<f64>,
+    /// Requests/s of each counted slice.
+    rates: Vec<f64>,
+    /// Latency histogram: (bucket, count) in bucket order.
+    hist: Vec<(u32, u64)>,
+}
+
+/// One server's figures summed over the rounds of a table.
+#[derive(Default)]
+struct Sum {
+    requests: f64,
+    secs: f64,
+    cpu_ns: f64,
+    user_ticks: u64,
+    sys_ticks: u64,
+    rss_kib: u64,
+    rates: Vec<f64>,
+    hist: std::collections::BTreeMap<u32, u64>,
 }
 
 impl Drop for Generator {
@@ -499,65 +537,139 @@ impl Drop for Generator {
 /// Ping-pong connections each load process makes per turn.
 const CONNECT_BATCH: usize = 50;
 
+/// Rounds of fresh processes per table (fewer when there are fewer
+/// cycles).
+const ROUNDS: usize = 4;
+
 /// The servers of `specs` at once, each with its own load process, driven
-/// in turn: one uncounted cycle, then `cycles` cycles of one `slice_ms`
-/// slice per server, the order rotated each cycle.
+/// in turn, one `slice_ms` slice per server per cycle, for `cycles`
+/// counted cycles split over [`ROUNDS`] rounds.
+///
+/// Each round starts every server and load process afresh and begins with
+/// an uncounted cycle. A process's luck lasts as long as it does (where
+/// its pages fall in the physically indexed caches; at 10,000 connections,
+/// how old its connections are next to the others'), and a single run's
+/// brackets cannot show it: with fresh processes each round, and who
+/// starts and connects first moving on by one each round, it averages out
+/// and shows in the brackets. Within a round the slice order follows a
+/// Williams design ([`slice_order`]), so that every server follows every
+/// other equally often: what a slice leaves behind (a server's threads
+/// still spinning, caches filled by its data) weighs on whoever comes
+/// next.
 fn rotated(specs: &[Spec], load: &[String], slice_ms: u64, cycles: usize) -> io::Result<Vec<Row>> {
-    let servers: Vec<Server> = specs.iter().map(Server::start).collect::<Result<_, _>>()?;
-    let mut gens: Vec<Generator> = servers
-        .iter()
-        .map(|s| Generator::start(load, s))
-        .collect::<Result<_, _>>()?;
-    if load[0] == "pingpong" {
-        // In turns, so that no server's connections are all older than
-        // another's (see `rotate`), the first in each turn rotated too.
-        let n: usize = load[1].parse().expect("connection count");
-        let (mut made, mut turn) = (0, 0);
-        while made < n {
-            let k = CONNECT_BATCH.min(n - made);
-            let count = gens.len();
-            for j in 0..count {
-                gens[(turn + j) % count].connect(k)?;
+    let n = specs.len();
+    let rounds = ROUNDS.min(cycles).max(1);
+    let mut sums: Vec<Sum> = (0..n).map(|_| Sum::default()).collect();
+    let mut cycles_so_far = 0;
+    for round in 0..rounds {
+        let round_cycles = cycles / rounds + usize::from(round < cycles % rounds);
+        let order: Vec<usize> = (0..n).map(|i| (round + i) % n).collect();
+        let servers = start_in(&order, |i| Server::start(&specs[i]))?;
+        let mut gens = start_in(&order, |i| Generator::start(load, &servers[i]))?;
+        if load[0] == "pingpong" {
+            // In turns, so that no server's connections are all older than
+            // another's (see `rotate`).
+            let conns: usize = load[1].parse().expect("connection count");
+            let mut made = 0;
+            while made < conns {
+                let k = CONNECT_BATCH.min(conns - made);
+                for &i in &order {
+                    gens[i].connect(k)?;
+                }
+                made += k;
             }
-            made += k;
-            turn += 1;
         }
-    }
-    let mut ticks = vec![(0, 0); servers.len()];
-    for cycle in 0..=cycles {
-        for j in 0..gens.len() {
-            // Rotate the order so that no server always follows the same one.
-            let t = (cycle + j) % gens.len();
-            let (u0, s0) = servers[t].cpu_ticks();
-            gens[t].slice(slice_ms, cycle > 0)?;
-            if cycle > 0 {
-                let (u1, s1) = servers[t].cpu_ticks();
-                ticks[t].0 += u1 - u0;
-                ticks[t].1 += s1 - s0;
+        let mut ticks = vec![(0, 0); n];
+        for cycle in 0..=round_cycles {
+            for t in slice_order(n, cycles_so_far + cycle) {
+                let (u0, s0) = servers[t].cpu_ticks();
+                gens[t].slice(slice_ms, cycle > 0)?;
+                if cycle > 0 {
+                    let (u1, s1) = servers[t].cpu_ticks();
+                    ticks[t].0 += u1 - u0;
+                    ticks[t].1 += s1 - s0;
+                }
+            }
+        }
+        cycles_so_far += round_cycles + 1;
+        for (i, g) in gens.into_iter().enumerate() {
+            let done = g.finish()?;
+            let sum = &mut sums[i];
+            sum.requests += done.total[0];
+            sum.secs += done.total[1];
+            sum.cpu_ns += done.total[4];
+            sum.user_ticks += ticks[i].0;
+            sum.sys_ticks += ticks[i].1;
+            sum.rss_kib = sum.rss_kib.max(servers[i].peak_rss_kib());
+            sum.rates.extend(done.rates);
+            for (b, c) in done.hist {
+                *sum.hist.entry(b).or_default() += c;
             }
         }
     }
     // /proc/PID/stat counts in USER_HZ, which Linux fixes at 100 for
     // user space.
     let us_per_tick = 1e6 / 100.0;
-    let mut rows = Vec::new();
-    for (((spec, server), g), (user, sys)) in specs.iter().zip(&servers).zip(gens).zip(ticks) {
-        let (t, rates) = g.finish()?;
-        let (requests, secs) = (t[0], t[1]);
-        let per_request = |ticks: u64| ticks as f64 * us_per_tick / requests.max(1.0);
-        rows.push(Row {
-            name: spec.name.clone(),
-            rps: requests / secs,
-            p50_us: t[2],
-            p99_us: t[3],
-            cpu_us: t[4] / 1000.0 / requests.max(1.0),
-            user_us: per_request(user),
-            sys_us: per_request(sys),
-            rss_kib: server.peak_rss_kib(),
-            rates,
-        });
-    }
+    let rows = specs
+        .iter()
+        .zip(sums)
+        .map(|(spec, sum)| {
+            let requests = sum.requests.max(1.0);
+            let hist: Vec<(u32, u64)> = sum.hist.into_iter().collect();
+            Row {
+                name: spec.name.clone(),
+                rps: sum.requests / sum.secs,
+                p50_us: rotate::quantile_us(&hist, 0.50),
+                p99_us: rotate::quantile_us(&hist, 0.99),
+                cpu_us: sum.cpu_ns / 1000.0 / requests,
+                user_us: sum.user_ticks as f64 * us_per_tick / requests,
+                sys_us: sum.sys_ticks as f64 * us_per_tick / requests,
+                rss_kib: sum.rss_kib,
+                rates: sum.rates,
+            }
+        })
+        .collect();
     Ok(rows)
+}
+
+/// Starts one item per index in `order`, in that order; returns them by
+/// index.
+fn start_in<T>(
+    order: &[usize],
+    mut start: impl FnMut(usize) -> io::Result<T>,
+) -> io::Result<Vec<T>> {
+    let mut items: Vec<Option<T>> = order.iter().map(|_| None).collect();
+    for &i in order {
+        items[i] = Some(start(i)?);
+    }
+    Ok(items
+        .into_iter()
+        .map(|t| t.expect("every index is in the order"))
+        .collect())
+}
+
+/// The order of the `n` servers' slices in cycle `cycle`: the rows of a
+/// Williams design, in which, over `n` cycles (`2n` for odd `n`), every
+/// server comes right after every other exactly once (twice for odd `n`),
+/// and first, second, ... equally often.
+fn slice_order(n: usize, cycle: usize) -> Vec<usize> {
+    // 0, 1, n-1, 2, n-2, ...: successive differences all distinct mod n.
+    let base: Vec<usize> = (0..n)
+        .map(|k| {
+            if k % 2 == 1 {
+                k.div_ceil(2)
+            } else {
+                (n - k / 2) % n
+            }
+        })
+        .collect();
+    let rows = if n.is_multiple_of(2) { n } else { 2 * n };
+    let r = cycle % rows.max(1);
+    let mut row: Vec<usize> = base.iter().map(|&b| (b + r) % n).collect();
+    if r >= n {
+        row.reverse();
+    }
+    row
 }
 
 /// The four servers of the benchmark tables, from this build.
@@ -639,17 +751,20 @@ fn run(quick: bool) -> io::Result<()> {
     };
     println!(
         "64-byte messages; each server in its own process pinned to core 1, and for each server \
-         a load-generator process pinned to core 0, the load processes making their connections \
-         in turns, fifty at a time each, so that no server's connections are older than \
-         another's (at 10,000 connections the ones made last are served fastest). All four \
-         servers run at once and are driven \
-         in turn, one slice per server per cycle, the order rotated each cycle, after one \
-         uncounted warm-up cycle; each table names its slices. A slice counts the exchanges that \
-         start after its first tenth and end before its end, then waits for the ones in flight \
-         before the next server's slice. Ratio columns: the median over cycles of this row's \
-         requests/s over the peer's in the same cycle, with the middle half of those ratios in \
-         brackets. Server CPU is the server process's CPU time per request over the counted \
-         time; peak RSS is its `VmHWM`."
+         a load-generator process pinned to core 0. All four servers run at once and are driven \
+         in turn, one slice per server per cycle; each table names its slices. The cycles are \
+         split over four rounds of fresh processes, started in an order that moves on by one \
+         each round, the load processes making their connections in turns, fifty at a time \
+         each, so that no server's connections are older than another's (at 10,000 connections \
+         the ones made last are served fastest); each round begins with an uncounted cycle, and \
+         within it the slice order follows a Williams design, so that every server comes after \
+         every other equally often. A slice counts the exchanges that start after its first \
+         tenth and end before its end, then waits for the ones in flight before the next \
+         server's slice. Ratio columns: the median over cycles of this row's requests/s over \
+         the peer's in the same cycle, with the middle half of those ratios in brackets. \
+         Latency percentiles come from histograms with buckets about 2% wide. Server CPU is \
+         the server process's CPU time per request over the counted time; peak RSS is its \
+         `VmHWM`, the highest of its rounds."
     );
     println!();
     // (connections, server, requests/s) of the ping-pong runs, for the plot.
@@ -707,4 +822,42 @@ fn plot_curve(
         (1.0, 10_000.0),
         &series,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::slice_order;
+
+    #[test]
+    fn slice_order_is_balanced_for_first_order_carry_over() {
+        for n in 1..=7usize {
+            let rows = if n.is_multiple_of(2) { n } else { 2 * n };
+            let mut follows = vec![vec![0; n]; n];
+            let mut position = vec![vec![0; n]; n];
+            for c in 0..rows {
+                let row = slice_order(n, c);
+                let mut sorted = row.clone();
+                sorted.sort_unstable();
+                assert_eq!(sorted, (0..n).collect::<Vec<_>>(), "n={n} row {row:?}");
+                for (p, &s) in row.iter().enumerate() {
+                    position[s][p] += 1;
+                }
+                for w in row.windows(2) {
+                    follows[w[0]][w[1]] += 1;
+                }
+            }
+            let times = rows / n;
+            for (a, (after_a, places)) in follows.iter().zip(&position).enumerate() {
+                assert!(
+                    places.iter().all(|&k| k == times),
+                    "n={n} positions {position:?}"
+                );
+                for (b, &count) in after_a.iter().enumerate() {
+                    let want = if a == b { 0 } else { times };
+                    assert_eq!(count, want, "n={n}: {b} after {a}");
+                }
+            }
+            assert_eq!(slice_order(n, rows), slice_order(n, 0), "it repeats");
+        }
+    }
 }

@@ -5,7 +5,7 @@
 //! machine drifts by 2-3x over seconds (other guests, the host's scheduling
 //! of our vCPUs). A run of two seconds per server, one server after the
 //! other, compares servers measured in different weather. Short slices,
-//! one per server per cycle with the order rotated each
+//! one per server per cycle with the order varied from cycle to
 //! cycle, put every server through the same weather; the ratio of two
 //! servers within one cycle is then a fair comparison, and the median of
 //! those ratios over many cycles is the figure to read.
@@ -14,7 +14,8 @@
 //! server's connections, within the fd limit even at 10,000), which the
 //! orchestrator drives over its stdin: `CONNECT <k>` makes `k` more
 //! ping-pong connections and answers `CONNECTED`; `SLICE <ms> <counted>`
-//! runs one slice and answers `DONE`; `END` prints the totals.
+//! runs one slice and answers `DONE`; `END` prints the totals, the rate
+//! of each counted slice and a latency histogram.
 //!
 //! The orchestrator makes the ping-pong connections of all servers in
 //! turns, a batch for each at a time, rather than all of one server's
@@ -166,7 +167,7 @@ impl Slice {
 
 /// The load process of one server: says `READY`, then makes the
 /// connections and runs the slices its stdin asks for until `END` (or end
-/// of input), and prints one `TOTAL` and one `RATES` line.
+/// of input), and prints one `TOTAL`, one `RATES` and one `HIST` line.
 pub(crate) fn serve(load: Load, target: Target) -> io::Result<()> {
     let mut driver = match load {
         Load::PingPong(conns) => Driver::ping_pong(conns)?,
@@ -222,7 +223,48 @@ pub(crate) fn serve(load: Load, target: Target) -> io::Result<()> {
     )?;
     let rates: Vec<String> = totals.rates.iter().map(|r| format!("{r:.0}")).collect();
     writeln!(out, "RATES {}", rates.join(" "))?;
+    let mut hist: Vec<(u32, u64)> = Vec::new();
+    for &ns in &totals.latencies {
+        match hist.last_mut() {
+            Some((b, count)) if *b == bucket(ns) => *count += 1,
+            _ => hist.push((bucket(ns), 1)),
+        }
+    }
+    let hist: Vec<String> = hist.iter().map(|(b, c)| format!("{b}:{c}")).collect();
+    writeln!(out, "HIST {}", hist.join(" "))?;
     out.flush()
+}
+
+/// Latency histogram buckets per doubling: each about 2% wide, fine
+/// enough for percentiles of latencies merged from several processes.
+const BUCKETS_PER_DOUBLING: f64 = 32.0;
+
+/// The histogram bucket of a latency of `ns` nanoseconds.
+pub(crate) fn bucket(ns: u64) -> u32 {
+    ((ns.max(1) as f64).log2() * BUCKETS_PER_DOUBLING) as u32
+}
+
+/// The middle of bucket `b`, in microseconds.
+pub(crate) fn bucket_mid_us(b: u32) -> f64 {
+    2f64.powf((f64::from(b) + 0.5) / BUCKETS_PER_DOUBLING) / 1000.0
+}
+
+/// The `p` quantile (0 to 1) of a histogram of `(bucket, count)` pairs in
+/// bucket order, in microseconds; NaN when it is empty.
+pub(crate) fn quantile_us(hist: &[(u32, u64)], p: f64) -> f64 {
+    let total: u64 = hist.iter().map(|h| h.1).sum();
+    if total == 0 {
+        return f64::NAN;
+    }
+    let rank = ((total - 1) as f64 * p).round() as u64;
+    let mut seen = 0;
+    for &(b, count) in hist {
+        seen += count;
+        if seen > rank {
+            return bucket_mid_us(b);
+        }
+    }
+    unreachable!("rank {rank} is below the total {total}")
 }
 
 /// One client connection.
