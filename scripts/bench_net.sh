@@ -38,27 +38,29 @@ more server CPU per request. At 10,000 connections the order in which the connec
 weighs more than the servers do: four identical sprout servers whose connections were made one
 server after the other (as these tables did before 2026-12-03, sprout's first) served 1.00, 1.04,
 1.06 and 1.12x in that order (`net_echo ab pingpong 10000 1000 16` with four `sprout` rows, on an
-Intel Xeon of this kind of VM), and the order followed the load processes when those were started in
-reverse. Connections are now made in turns of fifty per server; the same four servers then came out
-within 2% of one another. The same bias had favoured every variant listed after the default in
-earlier `ab` runs at 10,000 connections: made in turns, `SPROUT_BUSY_POLL_US=0` and
-`SPROUT_STACK_SIZE=65536` served 0.976x and 0.983x of the default there (16 cycles), and busy
-polling off 1.003x at 1,000 connections (60 cycles), so the tables keep the default 20 µs busy
-poll and 256 KiB stacks. At 1,000 and 10,000 connections the stackful servers pay for their stacks
-in cache and TLB misses: `scripts/profile_cache.sh` (callgrind's cache model with a 1 MiB L2,
-blind to prefetches) counts, at 1,000 connections, 1,034 instructions and 11.7 L2 misses per
-request for sprout against 1,257 and 0.05 for tokio, whose per-connection state fits in L2 where a
-thousand greenlet stacks do not (at 10,000 connections 1,034 and 15.5 against 1,257 and 5.4).
-Sprout's hub hides most of those misses behind prefetches (README.md): before it switches to a
-greenlet it asks for the next one's stack lines (its coroutine lives in the top ones), the two
-lines of its entry, its socket's state (one line, with the socket's first waiter in it) and the
-entry of the one after it; the loops over a poll's events and over the greenlets they wake ask for
-the socket state or entry four items ahead. A prefetch cannot hide a TLB miss as well: each
-handler touches two pages of its stack per request, the top one (the coroutine, corosensei's link
-to the hub, the connection) and the one of its 4 KiB buffer and the frames below it, where a tokio
-task and its buffer mostly share one page, and the hand-written mio loop reads every connection
-into one buffer. The kernel's socket work, some 90% of every server's CPU time here, dominates
-either way.
+Intel Xeon of this kind of VM), and the order followed the load processes when those were started
+in reverse. Connections are now made in turns, the cycles split over four rounds of fresh
+processes, and the slices ordered by a Williams design (the preamble above); the same four servers
+then came out 1.00, 0.995, 0.98 and 0.99x. The bias had favoured every variant listed after the
+default in earlier `ab` runs at 10,000 connections: with connections made in turns,
+`SPROUT_BUSY_POLL_US=0` and `SPROUT_STACK_SIZE=65536` served 0.976x and 0.983x of the default there
+(16 cycles), and busy polling off 1.003x at 1,000 connections (60 cycles), so the tables keep the
+default 20 µs busy poll and 256 KiB stacks. From 1,000 connections on, what a server touches per
+request decides the ranking, since the kernel's socket work is the same for all four: the
+hand-written mio loop reads every connection into one buffer and keeps a few bytes per connection,
+and on this Intel machine it leads tokio and sprout by 9-10% there; a tokio task keeps its state and
+buffer in one allocation; a sprout handler touches two pages of its stack per request, the top one
+(the coroutine, corosensei's link to the hub, the connection) and the one of its 4 KiB buffer and
+the frames below it, and its frames of the read and the switch are on its own stack rather than on
+one shared hot one. `scripts/profile_cache.sh` (callgrind's cache model with a 1 MiB L2, blind to
+prefetches) counts, at 1,000 connections, 1,034 instructions and 11.7 L2 misses per request for
+sprout against 1,257 and 0.05 for tokio (at 10,000 connections 1,034 and 15.5 against 1,257 and
+5.4; measured on the AMD machine of 2026-12-02). Sprout's hub hides most of those misses behind
+prefetches (README.md): before it switches to a greenlet it asks for the next one's stack lines (its
+coroutine lives in the top ones), the two lines of its entry, its socket's state (one line, with the
+socket's first waiter in it) and the entry of the one after it; the loops over a poll's events and
+over the greenlets they wake ask for the socket state or entry four items ahead. A prefetch cannot
+hide a TLB miss as well, and this VM makes those dear.
 <!-- net:end -->"""
 doc = open("BENCHMARKS.md").read()
 if "<!-- net:begin -->" in doc:
