@@ -476,20 +476,22 @@ impl Generator {
         let mut text = String::new();
         self.stdout.read_to_string(&mut text)?;
         let _ = self.child.wait();
-        let fields = |kind: &str| -> io::Result<Vec<f64>> {
+        let line = |kind: &str| -> io::Result<&str> {
             text.lines()
                 .find_map(|l| l.strip_prefix(kind))
-                .map(|rest| {
-                    rest.split_whitespace()
-                        .filter_map(|x| x.parse().ok())
-                        .collect()
-                })
                 .ok_or_else(|| io::Error::other(format!("no {kind}line in {text:?}")))
         };
-        let hist = text
-            .lines()
-            .find_map(|l| l.strip_prefix("HIST"))
-            .ok_or_else(|| io::Error::other(format!("no HIST line in {text:?}")))?
+        let numbers = |kind: &str| -> io::Result<Vec<f64>> {
+            Ok(line(kind)?
+                .split_whitespace()
+                .filter_map(|x| x.parse().ok())
+                .collect())
+        };
+        let total = numbers("TOTAL ")?;
+        let [requests, secs, cpu_ns] = total[..] else {
+            return Err(io::Error::other(format!("bad TOTAL line in {text:?}")));
+        };
+        let hist = line("HIST ")?
             .split_whitespace()
             .filter_map(|pair| {
                 let (b, c) = pair.split_once(':')?;
@@ -497,8 +499,10 @@ impl Generator {
             })
             .collect();
         Ok(Finished {
-            total: fields("TOTAL ")?,
-            rates: fields("RATES ")?,
+            requests,
+            secs,
+            cpu_ns,
+            rates: numbers("RATES ")?,
             hist,
         })
     }
@@ -506,8 +510,12 @@ impl Generator {
 
 /// What a load process printed at the end of a round.
 struct Finished {
-    /// Requests, counted seconds, p50 and p99 in µs, server CPU in ns.
-    total: Vec<f64>,
+    /// Exchanges counted.
+    requests: f64,
+    /// Counted time in seconds.
+    secs: f64,
+    /// The server's CPU time over the counted time, in nanoseconds.
+    cpu_ns: f64,
     /// Requests/s of each counted slice.
     rates: Vec<f64>,
     /// Latency histogram: (bucket, count) in bucket order.
@@ -595,9 +603,9 @@ fn rotated(specs: &[Spec], load: &[String], slice_ms: u64, cycles: usize) -> io:
         for (i, g) in gens.into_iter().enumerate() {
             let done = g.finish()?;
             let sum = &mut sums[i];
-            sum.requests += done.total[0];
-            sum.secs += done.total[1];
-            sum.cpu_ns += done.total[4];
+            sum.requests += done.requests;
+            sum.secs += done.secs;
+            sum.cpu_ns += done.cpu_ns;
             sum.user_ticks += ticks[i].0;
             sum.sys_ticks += ticks[i].1;
             sum.rss_kib = sum.rss_kib.max(servers[i].peak_rss_kib());

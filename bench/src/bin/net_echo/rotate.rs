@@ -70,7 +70,7 @@ pub(crate) struct Totals {
     pub(crate) requests: u64,
     /// Counted time: a slice counts from the end of its warm-up to its end.
     pub(crate) secs: f64,
-    /// Latencies in nanoseconds, sorted.
+    /// Latencies in nanoseconds, in the order the exchanges ended.
     pub(crate) latencies: Vec<u64>,
     /// The server's CPU time (all threads) over the counted time.
     pub(crate) cpu_ns: u64,
@@ -206,28 +206,21 @@ pub(crate) fn serve(load: Load, target: Target) -> io::Result<()> {
             Some(other) => panic!("unknown command {other:?}"),
         }
     }
-    totals.latencies.sort_unstable();
-    let pct = |p: f64| {
-        let l = &totals.latencies;
-        l.get(((l.len().max(1) - 1) as f64 * p).round() as usize)
-            .map_or(f64::NAN, |&ns| ns as f64 / 1000.0)
-    };
     writeln!(
         out,
-        "TOTAL {} {:.4} {:.1} {:.1} {}",
-        totals.requests,
-        totals.secs,
-        pct(0.50),
-        pct(0.99),
-        totals.cpu_ns
+        "TOTAL {} {:.4} {}",
+        totals.requests, totals.secs, totals.cpu_ns
     )?;
     let rates: Vec<String> = totals.rates.iter().map(|r| format!("{r:.0}")).collect();
     writeln!(out, "RATES {}", rates.join(" "))?;
+    // Sorted, equal buckets are neighbours: one (bucket, count) per run.
+    totals.latencies.sort_unstable();
     let mut hist: Vec<(u32, u64)> = Vec::new();
     for &ns in &totals.latencies {
+        let b = bucket(ns);
         match hist.last_mut() {
-            Some((b, count)) if *b == bucket(ns) => *count += 1,
-            _ => hist.push((bucket(ns), 1)),
+            Some((last, count)) if *last == b => *count += 1,
+            _ => hist.push((b, 1)),
         }
     }
     let hist: Vec<String> = hist.iter().map(|(b, c)| format!("{b}:{c}")).collect();
@@ -240,12 +233,12 @@ pub(crate) fn serve(load: Load, target: Target) -> io::Result<()> {
 const BUCKETS_PER_DOUBLING: f64 = 32.0;
 
 /// The histogram bucket of a latency of `ns` nanoseconds.
-pub(crate) fn bucket(ns: u64) -> u32 {
+fn bucket(ns: u64) -> u32 {
     ((ns.max(1) as f64).log2() * BUCKETS_PER_DOUBLING) as u32
 }
 
 /// The middle of bucket `b`, in microseconds.
-pub(crate) fn bucket_mid_us(b: u32) -> f64 {
+fn bucket_mid_us(b: u32) -> f64 {
     2f64.powf((f64::from(b) + 0.5) / BUCKETS_PER_DOUBLING) / 1000.0
 }
 
