@@ -1,5 +1,6 @@
 //! The hub's record of one greenlet.
 
+use std::num::NonZeroU32;
 use std::panic::Location;
 use std::rc::Rc;
 
@@ -15,7 +16,14 @@ pub(crate) type Coro = Coroutine<(), (), (), GreenStack>;
 pub(crate) type GreenYielder = Yielder<(), ()>;
 
 /// Scheduling state.
+///
+/// Four bytes wide so that its unused values are the entry's largest
+/// niche: the hub's slab keeps its vacant/occupied tag in an entry's
+/// largest niche, and every lookup of a key reads that tag, so it must be
+/// in the entry's first line with the rest of a wake-up's fields (see
+/// [`Entry`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
 pub(crate) enum State {
     /// In the run queue.
     Ready,
@@ -52,6 +60,14 @@ pub(crate) struct ParkHints {
 /// holds what the hub reads to wake, prefetch and resume the greenlet, the
 /// second what a park writes; the rest is read only at spawn, at exit, for
 /// diagnostics or while a kill or timeout is pending.
+///
+/// The slab's tag also lives in the first line: the slab stores whether a
+/// slot is vacant in the largest niche of `Entry`, which is `state`'s
+/// (four bytes, three values used). No field outside line 0 may have a
+/// larger one: a pending timeout's depth is a `NonZeroU32` (it counts from
+/// one) so that its `Option` needs no tag of its own; with a `u32` depth,
+/// that tag's unused values were the largest niche, and every lookup of a
+/// key read a third line of the entry.
 #[repr(C, align(64))]
 pub(crate) struct Entry {
     // ===== line 0: wake-up and resume =====
@@ -93,14 +109,14 @@ pub(crate) struct Entry {
     /// How many `with_timeout` blocks are active.
     pub(crate) timeout_depth: u32,
     // ===== the rest =====
-    /// A `with_timeout` that fired: (timeout id, nesting depth). The
+    /// A `with_timeout` that fired: (timeout id, nesting depth from 1). The
     /// outermost of those that were started while the greenlet was not
     /// unwinding.
-    pub(crate) pending_timeout: Option<(u64, u32)>,
+    pub(crate) pending_timeout: Option<(u64, NonZeroU32)>,
     /// Likewise for the blocks started while it was unwinding (in a
     /// destructor run by a kill, a timeout or a panic): the only expiries
     /// that may unwind it while it still is (see `Hub::due`).
-    pub(crate) pending_inner: Option<(u64, u32)>,
+    pub(crate) pending_inner: Option<(u64, NonZeroU32)>,
     pub(crate) name: Option<Rc<str>>,
     pub(crate) location: &'static Location<'static>,
     /// The body, until the greenlet first runs.
@@ -197,6 +213,7 @@ mod tests {
             offset_of!(Entry, stack_top) + 8,
             offset_of!(Entry, park_sp) + 8,
             offset_of!(Entry, park_hints) + 16,
+            offset_of!(Entry, state) + 4,
             offset_of!(Entry, unwinding) + 1,
         ] {
             assert!(end <= 64, "a field of line 0 ends at byte {end}");
@@ -209,6 +226,14 @@ mod tests {
         ] {
             assert!(end <= 128, "a field of line 1 ends at byte {end}");
         }
+        // The slab's tag goes to the largest niche, which must be state's
+        // (line 0): four bytes with three values used, which beats the
+        // nanoseconds of the park timer's `Instant` (a billion values
+        // used); a pending timeout's `Option` has no niche left over.
+        assert_eq!(size_of::<super::State>(), 4);
+        type Pending = Option<(u64, std::num::NonZeroU32)>;
+        assert_eq!(size_of::<Pending>(), 16);
+        assert!(size_of::<Option<Pending>>() > size_of::<Pending>());
         // The slab keeps the alignment (its slot adds no tag: the state
         // enum has room for it).
         let mut slab = slab::Slab::new();

@@ -30,6 +30,7 @@ mod stats;
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::io;
+use std::num::NonZeroU32;
 use std::panic::Location;
 use std::rc::Rc;
 use std::time::Instant;
@@ -160,7 +161,7 @@ enum TimerAction {
         key: usize,
         id: u64,
         tid: u64,
-        depth: u32,
+        depth: NonZeroU32,
         /// Started while the greenlet was unwinding (see
         /// `Entry::pending_inner`).
         in_unwind: bool,

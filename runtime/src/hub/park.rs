@@ -1,6 +1,7 @@
 //! Parking: how a greenlet (or the main greenlet) waits, and how kills and
 //! `with_timeout` expiries reach it at its suspension points.
 
+use std::num::NonZeroU32;
 use std::panic::resume_unwind;
 use std::time::Instant;
 
@@ -282,7 +283,7 @@ impl Hub {
                 // Unwinding to this block leaves every deeper one too.
                 Some(Due::Timeout { depth, .. }) => {
                     for slot in [&mut e.pending_timeout, &mut e.pending_inner] {
-                        if slot.is_some_and(|(_, d)| d >= depth) {
+                        if slot.is_some_and(|(_, d)| d.get() >= depth) {
                             *slot = None;
                             taken += 1;
                         }
@@ -355,7 +356,8 @@ impl Hub {
             let mut entries = self.entries.borrow_mut();
             let e = &mut entries[key];
             e.timeout_depth += 1;
-            (e.id, e.timeout_depth)
+            let depth = NonZeroU32::new(e.timeout_depth).expect("a block's depth counts from 1");
+            (e.id, depth)
         };
         let timer = self.timers.borrow_mut().insert(
             deadline,
@@ -393,7 +395,14 @@ impl Hub {
         }
     }
 
-    pub(super) fn fire_timeout(&self, key: usize, id: u64, tid: u64, depth: u32, in_unwind: bool) {
+    pub(super) fn fire_timeout(
+        &self,
+        key: usize,
+        id: u64,
+        tid: u64,
+        depth: NonZeroU32,
+        in_unwind: bool,
+    ) {
         {
             let mut entries = self.entries.borrow_mut();
             let Some(e) = entries.get_mut(key) else {
@@ -435,8 +444,11 @@ pub(super) enum Due {
 }
 
 impl Due {
-    fn timeout((tid, depth): (u64, u32)) -> Self {
-        Due::Timeout { tid, depth }
+    fn timeout((tid, depth): (u64, NonZeroU32)) -> Self {
+        Due::Timeout {
+            tid,
+            depth: depth.get(),
+        }
     }
 
     fn interruption(self) -> Interruption {
