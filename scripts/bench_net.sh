@@ -45,22 +45,35 @@ then came out 1.00, 0.995, 0.98 and 0.99x. The bias had favoured every variant l
 default in earlier `ab` runs at 10,000 connections: with connections made in turns,
 `SPROUT_BUSY_POLL_US=0` and `SPROUT_STACK_SIZE=65536` served 0.976x and 0.983x of the default there
 (16 cycles), and busy polling off 1.003x at 1,000 connections (60 cycles), so the tables keep the
-default 20 µs busy poll and 256 KiB stacks. From 1,000 connections on, what a server touches per
-request decides the ranking, since the kernel's socket work is the same for all four: the
-hand-written mio loop reads every connection into one buffer and keeps a few bytes per connection,
-and on this Intel machine it leads tokio and sprout by 9-10% there; a tokio task keeps its state and
-buffer in one allocation; a sprout handler touches two pages of its stack per request, the top one
-(the coroutine, corosensei's link to the hub, the connection) and the one of its 4 KiB buffer and
-the frames below it, and its frames of the read and the switch are on its own stack rather than on
-one shared hot one. `scripts/profile_cache.sh` (callgrind's cache model with a 1 MiB L2, blind to
-prefetches) counts, at 1,000 connections, 1,034 instructions and 11.7 L2 misses per request for
-sprout against 1,257 and 0.05 for tokio (at 10,000 connections 1,034 and 15.5 against 1,257 and
-5.4; measured on the AMD machine of 2026-12-02). Sprout's hub hides most of those misses behind
-prefetches (README.md): before it switches to a greenlet it asks for the next one's stack lines (its
-coroutine lives in the top ones), the two lines of its entry, its socket's state (one line, with the
-socket's first waiter in it) and the entry of the one after it; the loops over a poll's events and
-over the greenlets they wake ask for the socket state or entry four items ahead. A prefetch cannot
-hide a TLB miss as well, and this VM makes those dear.
+default 20 µs busy poll and 256 KiB stacks. From 1,000 connections on, the load-sleeps column
+tells the ranking. On loopback, a reply that finds its load process asleep pays for waking it
+(`sock_def_readable`, the scheduler's wake-up and an interrupt to the other core, which this VM
+makes dear: about 30 µs of the server's CPU per wake-up, from the system time and sleeps of the
+servers in one `ab` run), so a server slightly slower than its load process lets that process run
+dry and sleep more often, pays for the wake-ups, and is slower still. In `net_echo ab pingpong
+1000 200 40` with the four servers (2026-12-03), the load processes slept 1.5 (mio loop), 13.1
+(tokio), 19.4 (sprout) and 36.6 (may) times per 1,000 requests, in the order of their requests/s;
+with the load processes polling without ever sleeping (an experiment: their poll timeout set to
+zero, not kept) the mio loop led sprout by 9% instead of 15%, and tokio led it by 3%. What remains
+is each server's own work. `scripts/profile_perf.sh` (perf's cpu-clock sampling, kernel included)
+gives sprout 0.31 µs of user time per request at 1,000 connections against 0.17 for the mio loop;
+the largest part (0.12 µs) is the hub's prefetch of the next greenlet's stack, which waits for the
+page walk of a stack page the TLB no longer holds (every stack's page-table entries are a cache
+line of their own, the stacks being 260 KiB apart; the hub prefetches them anyway, since the
+greenlet's first instructions would wait for the same walk). The kernel's work per request
+differs by the mio loop's second `recv`, which ends in `EAGAIN` (sprout and tokio skip it after a
+short read), and by what a larger footprint in user space evicts. The hand-written mio loop reads
+every connection into one buffer and keeps a few bytes per connection; a tokio task keeps its state
+and buffer in one allocation; a sprout handler touches two pages of its stack per request, the top
+one (the coroutine, corosensei's link to the hub, the connection) and the one of its 4 KiB buffer
+and the frames below it. `scripts/profile_cache.sh` (callgrind's cache model, blind to prefetches,
+with this Intel machine's 48 KiB L1 and 2 MiB L2) counts, at 1,000 connections, 1,032
+instructions, 15.9 L1 and 12.6 L2 misses per request for sprout against 1,258, 5.3 and 0.04 for
+tokio. Sprout's hub hides most of those misses behind prefetches (README.md): before it switches to
+a greenlet it asks for the next one's stack lines (its coroutine lives in the top ones), the two
+lines of its entry (whose first also holds the slab's occupied tag), its socket's state (one line,
+with the socket's first waiter in it) and the entry of the one after it; the loops over a poll's
+events and over the greenlets they wake ask for the socket state or entry four items ahead.
 <!-- net:end -->"""
 doc = open("BENCHMARKS.md").read()
 if "<!-- net:begin -->" in doc:

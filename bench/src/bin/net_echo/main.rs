@@ -382,6 +382,9 @@ struct Row {
     p50_us: f64,
     p99_us: f64,
     cpu_us: f64,
+    /// How often the load process slept (and the server's reply had to
+    /// wake it) per 1,000 requests.
+    load_sleeps: f64,
     /// User and system CPU per request over whole slices (drain included),
     /// from clock ticks.
     user_us: f64,
@@ -488,7 +491,7 @@ impl Generator {
                 .collect())
         };
         let total = numbers("TOTAL ")?;
-        let [requests, secs, cpu_ns] = total[..] else {
+        let [requests, secs, cpu_ns, sleeps] = total[..] else {
             return Err(io::Error::other(format!("bad TOTAL line in {text:?}")));
         };
         let hist = line("HIST ")?
@@ -502,6 +505,7 @@ impl Generator {
             requests,
             secs,
             cpu_ns,
+            sleeps,
             rates: numbers("RATES ")?,
             hist,
         })
@@ -516,6 +520,8 @@ struct Finished {
     secs: f64,
     /// The server's CPU time over the counted time, in nanoseconds.
     cpu_ns: f64,
+    /// How often the load process slept over the counted time.
+    sleeps: f64,
     /// Requests/s of each counted slice.
     rates: Vec<f64>,
     /// Latency histogram: (bucket, count) in bucket order.
@@ -528,6 +534,7 @@ struct Sum {
     requests: f64,
     secs: f64,
     cpu_ns: f64,
+    sleeps: f64,
     user_ticks: u64,
     sys_ticks: u64,
     rss_kib: u64,
@@ -606,6 +613,7 @@ fn rotated(specs: &[Spec], load: &[String], slice_ms: u64, cycles: usize) -> io:
             sum.requests += done.requests;
             sum.secs += done.secs;
             sum.cpu_ns += done.cpu_ns;
+            sum.sleeps += done.sleeps;
             sum.user_ticks += ticks[i].0;
             sum.sys_ticks += ticks[i].1;
             sum.rss_kib = sum.rss_kib.max(servers[i].peak_rss_kib());
@@ -630,6 +638,7 @@ fn rotated(specs: &[Spec], load: &[String], slice_ms: u64, cycles: usize) -> io:
                 p50_us: rotate::quantile_us(&hist, 0.50),
                 p99_us: rotate::quantile_us(&hist, 0.99),
                 cpu_us: sum.cpu_ns / 1000.0 / requests,
+                load_sleeps: sum.sleeps * 1000.0 / requests,
                 user_us: sum.user_ticks as f64 * us_per_tick / requests,
                 sys_us: sum.sys_ticks as f64 * us_per_tick / requests,
                 rss_kib: sum.rss_kib,
@@ -688,15 +697,16 @@ fn builtin_specs() -> io::Result<Vec<Spec>> {
 /// The A/B table: each row against the first.
 fn print_ab(rows: &[Row]) {
     println!(
-        "| server | requests/s | server CPU µs/request | user µs | system µs | vs {} |",
+        "| server | requests/s | server CPU µs/request | user µs | system µs | \
+         load sleeps per 1,000 requests | vs {} |",
         rows[0].name
     );
-    println!("|---|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
     for row in rows {
         let (mid, lo, hi) = row.ratio(&rows[0]);
         println!(
-            "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {mid:.3}x ({lo:.3}-{hi:.3}) |",
-            row.name, row.rps, row.cpu_us, row.user_us, row.sys_us
+            "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.1} | {mid:.3}x ({lo:.3}-{hi:.3}) |",
+            row.name, row.rps, row.cpu_us, row.user_us, row.sys_us, row.load_sleeps
         );
     }
 }
@@ -710,10 +720,10 @@ fn print_table(name: &str, rows: &[Row]) {
     println!("### {name}");
     println!();
     println!(
-        "| server | requests/s | p50 µs | p99 µs | server CPU µs/request | peak RSS MiB | \
-         vs tokio | vs may | vs mio loop |"
+        "| server | requests/s | p50 µs | p99 µs | server CPU µs/request | \
+         load sleeps per 1,000 requests | peak RSS MiB | vs tokio | vs may | vs mio loop |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for row in rows {
         let label = match row.name.as_str() {
             "sprout" => "sprout `StreamServer`",
@@ -729,11 +739,12 @@ fn print_table(name: &str, rows: &[Row]) {
             format!("{mid:.2}x ({lo:.2}-{hi:.2})")
         };
         println!(
-            "| {label} | {:.0} | {:.1} | {:.1} | {:.2} | {:.1} | {} | {} | {} |",
+            "| {label} | {:.0} | {:.1} | {:.1} | {:.2} | {:.1} | {:.1} | {} | {} | {} |",
             row.rps,
             row.p50_us,
             row.p99_us,
             row.cpu_us,
+            row.load_sleeps,
             row.rss_kib as f64 / 1024.0,
             ratio("tokio"),
             ratio("may"),
@@ -771,8 +782,10 @@ fn run(quick: bool) -> io::Result<()> {
          server's slice. Ratio columns: the median over cycles of this row's requests/s over \
          the peer's in the same cycle, with the middle half of those ratios in brackets. \
          Latency percentiles come from histograms with buckets about 2% wide. Server CPU is \
-         the server process's CPU time per request over the counted time; peak RSS is its \
-         `VmHWM`, the highest of its rounds."
+         the server process's CPU time per request over the counted time. Load sleeps: how \
+         often the server's load process ran out of replies and went to sleep (its voluntary \
+         context switches), per 1,000 requests; on loopback the reply that wakes it costs the \
+         server the wake-up. Peak RSS is the server's `VmHWM`, the highest of its rounds."
     );
     println!();
     // (connections, server, requests/s) of the ping-pong runs, for the plot.

@@ -76,6 +76,11 @@ pub(crate) struct Totals {
     pub(crate) cpu_ns: u64,
     /// Requests/s of each counted slice, in cycle order.
     pub(crate) rates: Vec<f64>,
+    /// How often this load process went to sleep over the counted time
+    /// (its voluntary context switches): each time, the server's next
+    /// reply had to wake it, and on loopback that wake-up is the server's
+    /// work.
+    pub(crate) sleeps: u64,
 }
 
 /// CPU time of every thread of process `pid` in nanoseconds (the first
@@ -92,6 +97,19 @@ fn cpu_ns(pid: u32) -> u64 {
         .sum()
 }
 
+/// Voluntary context switches of this (single-threaded) process so far,
+/// from `/proc/self/status`; 0 if unreadable.
+fn own_sleeps() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))
+                .and_then(|v| v.trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
 /// The clock of one slice.
 struct Slice {
     warm: Instant,
@@ -100,6 +118,9 @@ struct Slice {
     pid: u32,
     cpu_at_warm: Option<u64>,
     cpu_at_end: Option<u64>,
+    /// [`own_sleeps`] as the clock passes the warm-up and the end.
+    sleeps_at_warm: u64,
+    sleeps_at_end: u64,
     requests: u64,
 }
 
@@ -113,18 +134,22 @@ impl Slice {
             pid,
             cpu_at_warm: None,
             cpu_at_end: None,
+            sleeps_at_warm: 0,
+            sleeps_at_end: 0,
             requests: 0,
         }
     }
 
-    /// Takes the CPU readings as the clock passes the warm-up and the end;
-    /// returns how long the next poll may sleep.
+    /// Takes the CPU and sleep readings as the clock passes the warm-up
+    /// and the end; returns how long the next poll may sleep.
     fn tick(&mut self, now: Instant) -> io::Result<Duration> {
         if self.cpu_at_warm.is_none() && now >= self.warm {
             self.cpu_at_warm = Some(cpu_ns(self.pid));
+            self.sleeps_at_warm = own_sleeps();
         }
         if self.cpu_at_end.is_none() && now >= self.end {
             self.cpu_at_end = Some(cpu_ns(self.pid));
+            self.sleeps_at_end = own_sleeps();
         }
         if now >= self.end + DRAIN_LIMIT {
             return Err(io::Error::new(
@@ -162,6 +187,7 @@ impl Slice {
         totals.rates.push(self.requests as f64 / secs);
         let (a, b) = (self.cpu_at_warm.unwrap_or(0), self.cpu_at_end.unwrap_or(0));
         totals.cpu_ns += b.saturating_sub(a);
+        totals.sleeps += self.sleeps_at_end.saturating_sub(self.sleeps_at_warm);
     }
 }
 
@@ -208,8 +234,8 @@ pub(crate) fn serve(load: Load, target: Target) -> io::Result<()> {
     }
     writeln!(
         out,
-        "TOTAL {} {:.4} {}",
-        totals.requests, totals.secs, totals.cpu_ns
+        "TOTAL {} {:.4} {} {}",
+        totals.requests, totals.secs, totals.cpu_ns, totals.sleeps
     )?;
     let rates: Vec<String> = totals.rates.iter().map(|r| format!("{r:.0}")).collect();
     writeln!(out, "RATES {}", rates.join(" "))?;
