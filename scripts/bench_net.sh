@@ -28,7 +28,8 @@ VM), so figures of different runs, and requests/s of servers measured one after 
 little. The ratio columns are the figures to read: each compares two servers slice by slice in
 the same cycle of the rotation (at 10,000 connections the slices last a second), and the bracket shows how
 far the middle half of those paired ratios spreads. A ratio whose bracket holds 1.00 is a tie on
-this machine. The server CPU per request is each server's own cost; requests/s at one connection
+this machine. The server CPU per request is each server's own cost, waking its load process
+included (see below); requests/s at one connection
 is mostly the cost of waking sleeping threads, which this VM makes dear (see the busy-poll note in
 README.md). In the churn table the load generator's core is saturated, so requests/s is its cost
 per request, part of which is waking the server: sprout's hub polls for up to 20 µs before it
@@ -45,8 +46,8 @@ then came out 1.00, 0.995, 0.98 and 0.99x. The bias had favoured every variant l
 default in earlier `ab` runs at 10,000 connections: with connections made in turns,
 `SPROUT_BUSY_POLL_US=0` and `SPROUT_STACK_SIZE=65536` served 0.976x and 0.983x of the default there
 (16 cycles), and busy polling off 1.003x at 1,000 connections (60 cycles), so the tables keep the
-default 20 µs busy poll and 256 KiB stacks. From 1,000 connections on, the load-sleeps column
-tells the ranking. On loopback, a reply that finds its load process asleep pays for waking it
+default 20 µs busy poll and 256 KiB stacks. At 1,000 connections the load-sleeps column tells
+the ranking. On loopback, a reply that finds its load process asleep pays for waking it
 (`sock_def_readable`, the scheduler's wake-up and an interrupt to the other core, which this VM
 makes dear: about 30 µs of the server's CPU per wake-up, from the system time and sleeps of the
 servers in one `ab` run), so a server slightly slower than its load process lets that process run
@@ -54,13 +55,19 @@ dry and sleep more often, pays for the wake-ups, and is slower still. In `net_ec
 1000 200 40` with the four servers (2026-12-03), the load processes slept 1.5 (mio loop), 13.1
 (tokio), 19.4 (sprout) and 36.6 (may) times per 1,000 requests, in the order of their requests/s;
 with the load processes polling without ever sleeping (an experiment: their poll timeout set to
-zero, not kept) the mio loop led sprout by 9% instead of 15%, and tokio led it by 3%. What remains
-is each server's own work. `scripts/profile_perf.sh` (perf's cpu-clock sampling, kernel included)
-gives sprout 0.31 µs of user time per request at 1,000 connections against 0.17 for the mio loop;
-the largest part (0.12 µs) is the hub's prefetch of the next greenlet's stack, which waits for the
-page walk of a stack page the TLB no longer holds (every stack's page-table entries are a cache
-line of their own, the stacks being 260 KiB apart; the hub prefetches them anyway, since the
-greenlet's first instructions would wait for the same walk). The kernel's work per request
+zero, not kept) the mio loop led sprout by 9% instead of 15%, and tokio led it by 3%. At 10,000
+connections the load processes hardly sleep, and what ranks the servers is their own work.
+`scripts/profile_perf.sh` (perf's cpu-clock sampling, kernel included) gives sprout 0.31 µs of
+user time per request at 1,000 connections against 0.17 for the mio loop, and at 10,000 0.84
+against tokio's 0.65; the largest part (0.12 and 0.60 µs) is the hub's prefetch of the next
+greenlet's stack, which waits (72% of its samples at 10,000, on the instruction after the first
+stack prefetch) for the page walk of a stack page the TLB no longer holds. Every stack's
+page-table entries are a cache line of their own, the stacks being 260 KiB apart, where tokio's
+tasks sit side by side on the heap, eight pages to a line of page table; sprout's other user work
+per request, 0.24 µs at 10,000 connections, is well below tokio's. The hub prefetches anyway, since
+the greenlet's first instructions would wait for the same walk; also prefetching a line of it at the wake-up,
+or 16 and 32 KiB stacks, did not serve measurably more (`net_echo ab pingpong 10000 1000 16`:
+0.99, 1.00 and 1.01x). The kernel's work per request
 differs by the mio loop's second `recv`, which ends in `EAGAIN` (sprout and tokio skip it after a
 short read), and by what a larger footprint in user space evicts. The hand-written mio loop reads
 every connection into one buffer and keeps a few bytes per connection; a tokio task keeps its state
