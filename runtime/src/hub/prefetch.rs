@@ -32,6 +32,10 @@ const UNDER_BASE: usize = 128;
 /// A cache line of the CPUs the hub is tuned for (and of `Entry`'s layout).
 pub(super) const LINE: usize = 64;
 
+/// The base page size of the CPUs the hub is tuned for: the unit of the
+/// TLB (the stacks are not on huge pages).
+const PAGE: usize = 4096;
+
 /// How many items ahead of the one it handles a loop over the events of a
 /// poll, or over the greenlets they wake, asks for the next items' lines:
 /// far enough for a miss to arrive by the time the item comes up, near
@@ -61,6 +65,26 @@ pub(super) fn stack(park_sp: usize, top: usize) {
     // its slot, then the lines under the base.
     if top != 0 {
         lines::<{ (UNDER_BASE + CORO_SLOT) / LINE }>(top.wrapping_sub(reserved_top() + UNDER_BASE));
+    }
+}
+
+/// Asks for one line on each page that [`stack`] asks for: with many
+/// stacks the TLB no longer holds their pages, and then the first request
+/// for a page starts a page walk and every further one waits for it,
+/// stalling the hub. Asked for one switch before [`stack`], the walks are
+/// done by the time its lines are asked for.
+#[inline(always)]
+pub(super) fn stack_pages(park_sp: usize, top: usize) {
+    if park_sp == 0 {
+        return;
+    }
+    let (lo, hi) = (park_sp.wrapping_sub(BELOW), park_sp.wrapping_add(ABOVE - 1));
+    line(lo);
+    if hi / PAGE != lo / PAGE {
+        line(hi);
+    }
+    if top != 0 {
+        line(top.wrapping_sub(reserved_top() + UNDER_BASE));
     }
 }
 
@@ -135,10 +159,13 @@ mod tests {
         for addr in [1, 63, 64, 4096, 0xdead_beef, usize::MAX - 10, usize::MAX] {
             stack(addr, addr);
             stack(addr, usize::MAX);
+            stack_pages(addr, addr);
+            stack_pages(addr, usize::MAX);
             object(addr);
             line_of(addr);
         }
         stack(0, 0);
+        stack_pages(0, 0);
         object(0);
         line_of(0);
     }
@@ -169,6 +196,7 @@ mod tests {
         let buf = [7u8; 2048];
         let mid = std::hint::black_box(&buf[1024]) as *const u8 as usize;
         stack(mid, mid + 1024);
+        stack_pages(mid, mid + 1024);
         object(mid);
         assert_eq!(buf[1024], 7);
         assert!(stack_marker() != 0);

@@ -78,18 +78,29 @@ impl Hub {
     /// coroutine and the socket it waited on) before switching into the
     /// current one overlaps those misses with the current one's run. Where
     /// those lines are is in the next one's entry, so that entry's first
-    /// line is asked for one switch earlier still, as the one after the
-    /// next. Out of line: it runs only with many greenlets ready, and
-    /// inlined it would crowd the loop's registers for the common case.
+    /// line is asked for two switches earlier, as the third in the queue.
+    /// In between, as the second, one line on each page of its stack lines
+    /// is asked for ([`prefetch::stack_pages`]): with thousands of stacks
+    /// the TLB no longer holds their pages, and every request for a page
+    /// after the one that starts its walk would wait for the walk (at
+    /// 10,000 connections that wait had been most of this function's time,
+    /// perf's cpu-clock profile showed). Out of line: it runs only with
+    /// many greenlets ready, and inlined it would crowd the loop's
+    /// registers for the common case.
     #[inline(never)]
     fn prefetch_next(&self) {
-        let (next, after) = {
+        let (next, after, later) = {
             let q = self.run_queue.borrow();
-            (q.peek(), q.peek_nth(1))
+            (q.peek(), q.peek_nth(1), q.peek_nth(2))
         };
         let entries = self.entries.borrow();
-        if let Some(after) = after {
-            prefetch::line_of(prefetch::slab_slot(&entries, after.key));
+        if let Some(later) = later {
+            prefetch::line_of(prefetch::slab_slot(&entries, later.key));
+        }
+        if let Some(after) = after
+            && let Some(e) = entries.get(after.key)
+        {
+            prefetch::stack_pages(e.park_sp, e.stack_top);
         }
         if let Some(next) = next
             && let Some(e) = entries.get(next.key)
