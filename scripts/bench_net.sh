@@ -57,25 +57,29 @@ dry and sleep more often, pays for the wake-ups, and is slower still. In `net_ec
 with the load processes polling without ever sleeping (an experiment: their poll timeout set to
 zero, not kept) the mio loop led sprout by 9% instead of 15%, and tokio led it by 3%. At 10,000
 connections the load processes hardly sleep, and what ranks the servers is their own work.
-`scripts/profile_perf.sh` (perf's cpu-clock sampling, kernel included) gives sprout 0.31 µs of
-user time per request at 1,000 connections against 0.17 for the mio loop, and at 10,000 0.84
-against tokio's 0.65; the largest part (0.12 and 0.60 µs) is the hub's prefetch of the next
-greenlet's stack, which waits (72% of its samples at 10,000, on the instruction after the first
-stack prefetch) for the page walk of a stack page the TLB no longer holds. Every stack's
-page-table entries are a cache line of their own, the stacks being 260 KiB apart, where tokio's
-tasks sit side by side on the heap, eight pages to a line of page table; sprout's other user work
-per request, 0.24 µs at 10,000 connections, is well below tokio's. The hub prefetches anyway, since
-the greenlet's first instructions would wait for the same walk; also prefetching a line of it at the wake-up,
-or 16 and 32 KiB stacks, did not serve measurably more (`net_echo ab pingpong 10000 1000 16`:
-0.99, 1.00 and 1.01x). The kernel's work per request
+`scripts/profile_perf.sh` (perf's cpu-clock sampling, kernel included) gives sprout 0.30 µs of
+user time per request at 1,000 connections against 0.17 for the mio loop, and at 10,000 0.64, as
+much as tokio's; most of it (0.44 µs at 10,000) is the hub's prefetch of the stacks of the
+greenlets next in line, which waits for the page walk of a stack page the TLB no longer holds.
+Every stack's page-table entries are a cache line of their own, the stacks being 260 KiB apart,
+where tokio's tasks sit side by side on the heap, eight pages to a line of page table; sprout's
+other user work per request, about 0.2 µs at 10,000 connections, is well below tokio's. The hub
+prefetches anyway, since the greenlet's first instructions would wait for the same walk. Until
+2026-12-03 it asked for all of a stack's lines at once, and the requests after the one that
+started a page's walk waited for the walk too (0.60 µs per request at 10,000 connections, 0.84 of
+user time in all); it now asks for one line per page one switch before the rest, which served
+1.02x as many requests in paired runs at 10,000 connections (`net_echo ab pingpong 10000 1000 24`,
+within their spread). Also prefetching a line of the stack at the wake-up, or 16 and 32 KiB
+stacks, did not serve measurably more (0.99, 1.00 and 1.01x, `net_echo ab pingpong 10000 1000
+16`). The kernel's work per request
 differs by the mio loop's second `recv`, which ends in `EAGAIN` (sprout and tokio skip it after a
 short read), and by what a larger footprint in user space evicts. The hand-written mio loop reads
 every connection into one buffer and keeps a few bytes per connection; a tokio task keeps its state
 and buffer in one allocation; a sprout handler touches two pages of its stack per request, the top
 one (the coroutine, corosensei's link to the hub, the connection) and the one of its 4 KiB buffer
 and the frames below it. `scripts/profile_cache.sh` (callgrind's cache model, blind to prefetches,
-with this Intel machine's 48 KiB L1 and 2 MiB L2) counts, at 1,000 connections, 1,032
-instructions, 15.9 L1 and 12.6 L2 misses per request for sprout against 1,258, 5.3 and 0.04 for
+with this Intel machine's 48 KiB L1 and 2 MiB L2) counts, at 1,000 connections, 1,060
+instructions, 15.7 L1 and 12.6 L2 misses per request for sprout against 1,258, 5.3 and 0.04 for
 tokio. Sprout's hub hides most of those misses behind prefetches (README.md): before it switches to
 a greenlet it asks for the next one's stack lines (its coroutine lives in the top ones), the two
 lines of its entry (whose first also holds the slab's occupied tag), its socket's state (one line,

@@ -18,6 +18,7 @@
 # target/callgrind.IMPL.out for callgrind_annotate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/load_process.sh
 impl=${1:-sprout}
 conns=${2:-1000}
 cache_size() { # index: 0 = L1d, 2 = L2 on x86-64 Linux
@@ -39,26 +40,12 @@ vg=$!
 for _ in $(seq 100); do grep -q PORT "$port_file" && break; sleep 0.2; done
 port=$(awk '{print $2}' "$port_file")
 
-coproc LOAD { taskset -c 0 "$bin" slices pingpong "$conns" "127.0.0.1:$port" "$vg"; }
-load_pid=$LOAD_PID
-slice() { # ms counted: runs one slice and waits for its DONE
-  echo "SLICE $1 $2" >&"${LOAD[1]}"
-  local line
-  while read -r line <&"${LOAD[0]}"; do [ "$line" = DONE ] && return; done
-  echo "load process ended early" >&2
-  exit 1
-}
-read -r ready <&"${LOAD[0]}"
-[ "$ready" = READY ] || { echo "load process said: $ready" >&2; exit 1; }
-echo "CONNECT $conns" >&"${LOAD[1]}"
-read -r connected <&"${LOAD[0]}"
-[ "$connected" = CONNECTED ] || { echo "load process said: $connected" >&2; exit 1; }
-slice 4000 0
+load_start "$bin" "$conns" "$port" "$vg"
+load_slice 4000 0
 callgrind_control -i on "$vg" >/dev/null
-slice 4000 1
+load_slice 4000 1
 callgrind_control -i off "$vg" >/dev/null
-echo END >&"${LOAD[1]}"
-wait "$load_pid" || true
+load_end
 kill "$vg"
 wait "$vg" 2>/dev/null || true
 

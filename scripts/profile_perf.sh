@@ -18,6 +18,7 @@
 # Needs perf (Debian: `apt-get install linux-perf`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/load_process.sh
 impl=${1:-sprout}
 conns=${2:-1000}
 ms=${3:-4000}
@@ -26,44 +27,25 @@ cargo build --release -q -p sprout-bench --bin net_echo
 bin=target/release/net_echo
 data=target/perf.$impl.data
 port_file=$(mktemp)
-trap 'rm -f "$port_file"; kill "${srv:-}" "${load_pid:-}" "${rec:-}" 2>/dev/null || true' EXIT
+report=$(mktemp)
+trap 'rm -f "$port_file" "$report"; kill "${srv:-}" "${load_pid:-}" "${rec:-}" 2>/dev/null || true' EXIT
 
 taskset -c 1 "$bin" server "$impl" >"$port_file" &
 srv=$!
 for _ in $(seq 100); do grep -q PORT "$port_file" && break; sleep 0.1; done
 port=$(awk '{print $2}' "$port_file")
 
-coproc LOAD { exec taskset -c 0 "$bin" slices pingpong "$conns" "127.0.0.1:$port" "$srv"; }
-load_pid=$LOAD_PID
-slice() { # ms counted: runs one slice and waits for its DONE
-  echo "SLICE $1 $2" >&"${LOAD[1]}"
-  local line
-  while read -r line <&"${LOAD[0]}"; do [ "$line" = DONE ] && return; done
-  echo "load process ended early" >&2
-  exit 1
-}
-read -r ready <&"${LOAD[0]}"
-[ "$ready" = READY ] || { echo "load process said: $ready" >&2; exit 1; }
-echo "CONNECT $conns" >&"${LOAD[1]}"
-read -r connected <&"${LOAD[0]}"
-[ "$connected" = CONNECTED ] || { echo "load process said: $connected" >&2; exit 1; }
-slice 1500 0
+load_start "$bin" "$conns" "$port" "$srv"
+load_slice 1500 0
 perf record -q -e cpu-clock -F 4000 -p "$srv" -o "$data" 2>/dev/null &
 rec=$!
-slice "$ms" 1
+load_slice "$ms" 1
 kill -INT "$rec"
 wait "$rec" || true
-echo END >&"${LOAD[1]}"
-total=""
-while read -r line <&"${LOAD[0]}"; do
-  case $line in TOTAL*) total=$line; break ;; esac
-done
-[ -n "$total" ] || { echo "no TOTAL from the load process" >&2; exit 1; }
+load_end
 
-report=$(mktemp)
-trap 'rm -f "$port_file" "$report"; kill "${srv:-}" "${load_pid:-}" "${rec:-}" 2>/dev/null || true' EXIT
 perf report -i "$data" --no-children --sort sym -q -n >"$report" 2>/dev/null
-python3 - "$impl" "$conns" "$total" "$report" <<'PY'
+python3 - "$impl" "$conns" "$load_total" "$report" <<'PY'
 import sys
 impl, conns, total, report = sys.argv[1], sys.argv[2], sys.argv[3].split(), sys.argv[4]
 # TOTAL requests secs server_cpu_ns load_sleeps (counted window only)
