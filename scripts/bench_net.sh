@@ -58,18 +58,21 @@ with the load processes polling without ever sleeping (an experiment: their poll
 zero, not kept) the mio loop led sprout by 9% instead of 15%, and tokio led it by 3%. At 10,000
 connections the load processes hardly sleep, and what ranks the servers is their own work.
 `scripts/profile_perf.sh` (perf's cpu-clock sampling, kernel included) gives sprout 0.30 µs of
-user time per request at 1,000 connections against 0.17 for the mio loop, and at 10,000 0.64, as
-much as tokio's; most of it (0.44 µs at 10,000) is the hub's prefetch of the stacks of the
-greenlets next in line, which waits for the page walk of a stack page the TLB no longer holds.
+user time per request at 1,000 connections against 0.17 for the mio loop, and at 10,000 0.61
+against tokio's 0.64; most of it (0.37 µs at 10,000) is the hub's prefetch of the stacks of the
+greenlets next in line, which waits for the page walks of stack pages the TLB no longer holds.
 Every stack's page-table entries are a cache line of their own, the stacks being 260 KiB apart,
 where tokio's tasks sit side by side on the heap, eight pages to a line of page table; sprout's
-other user work per request, about 0.2 µs at 10,000 connections, is well below tokio's. The hub
-prefetches anyway, since the greenlet's first instructions would wait for the same walk. Until
+other user work per request, about 0.24 µs at 10,000 connections, is well below tokio's. The hub
+prefetches anyway, since the greenlet's first instructions would wait for the same walks. Until
 2026-12-03 it asked for all of a stack's lines at once, and the requests after the one that
 started a page's walk waited for the walk too (0.60 µs per request at 10,000 connections, 0.84 of
-user time in all); it now asks for one line per page one switch before the rest, which served
-1.02x as many requests in paired runs at 10,000 connections (`net_echo ab pingpong 10000 1000 24`,
-within their spread). Also prefetching a line of the stack at the wake-up, or 16 and 32 KiB
+user time in all). Now, every fourth switch, it asks for one line on each stack page of the four
+greenlets behind the next one, so that their walks overlap and are done before the rest of their
+lines are asked for: in paired runs at 10,000 connections (`net_echo ab pingpong 10000 1000 24`
+and `32`), asking for one page line one switch ahead served 1.02x, and the batches of four 1.04x
+more again (user CPU per request 0.89 -> 0.74 µs), within the runs' spread; at 1,000 connections
+1.02 and 1.00x. Also prefetching a line of the stack at the wake-up, or 16 and 32 KiB
 stacks, did not serve measurably more (0.99, 1.00 and 1.01x, `net_echo ab pingpong 10000 1000
 16`). The kernel's work per request
 differs by the mio loop's second `recv`, which ends in `EAGAIN` (sprout and tokio skip it after a

@@ -32,6 +32,11 @@ const UNDER_BASE: usize = 128;
 /// A cache line of the CPUs the hub is tuned for (and of `Entry`'s layout).
 pub(super) const LINE: usize = 64;
 
+/// How many greenlets' stack pages [`stack_pages`] is asked for at once,
+/// every that many switches: a CPU walks several page tables at a time,
+/// and walks that overlap cost about as much as one.
+pub(super) const WALK_BATCH: usize = 4;
+
 /// The base page size of the CPUs the hub is tuned for: the unit of the
 /// TLB (the stacks are not on huge pages).
 const PAGE: usize = 4096;
@@ -71,8 +76,9 @@ pub(super) fn stack(park_sp: usize, top: usize) {
 /// Asks for one line on each page that [`stack`] asks for: with many
 /// stacks the TLB no longer holds their pages, and then the first request
 /// for a page starts a page walk and every further one waits for it,
-/// stalling the hub. Asked for one switch before [`stack`], the walks are
-/// done by the time its lines are asked for.
+/// stalling the hub. Asked for a few greenlets at a time
+/// ([`WALK_BATCH`]) and a few switches before [`stack`], the walks overlap
+/// and are done by the time its lines are asked for.
 #[inline(always)]
 pub(super) fn stack_pages(park_sp: usize, top: usize) {
     if park_sp == 0 {

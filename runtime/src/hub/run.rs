@@ -76,33 +76,42 @@ impl Hub {
     /// caches between runs: each one's resume would stall on a dozen cache
     /// misses in a row. Asking for the next one's stack lines (and its
     /// coroutine and the socket it waited on) before switching into the
-    /// current one overlaps those misses with the current one's run. Where
-    /// those lines are is in the next one's entry, so that entry's first
-    /// line is asked for two switches earlier, as the third in the queue.
-    /// In between, as the second, one line on each page of its stack lines
-    /// is asked for ([`prefetch::stack_pages`]): with thousands of stacks
-    /// the TLB no longer holds their pages, and every request for a page
-    /// after the one that starts its walk would wait for the walk (at
-    /// 10,000 connections that wait had been most of this function's time,
-    /// perf's cpu-clock profile showed). Out of line: it runs only with
+    /// current one overlaps those misses with the current one's run.
+    ///
+    /// With thousands of stacks the TLB no longer holds their pages either,
+    /// and a request for a page whose walk is under way waits for the walk,
+    /// stalling the hub (at 10,000 connections that wait had been most of
+    /// this function's time, perf's cpu-clock profile showed). So every
+    /// [`WALK_BATCH`](prefetch::WALK_BATCH) switches, the hub asks for one
+    /// line on each stack page of the next batch of greenlets behind the
+    /// next one ([`prefetch::stack_pages`]), whose walks then overlap, and
+    /// by the time a greenlet is the next one its walks are done. Where
+    /// those pages are is in the greenlets' entries, whose first lines are
+    /// asked for one batch earlier still. Out of line: it runs only with
     /// many greenlets ready, and inlined it would crowd the loop's
     /// registers for the common case.
     #[inline(never)]
     fn prefetch_next(&self) {
-        let (next, after, later) = {
-            let q = self.run_queue.borrow();
-            (q.peek(), q.peek_nth(1), q.peek_nth(2))
-        };
+        use prefetch::WALK_BATCH;
+        let q = self.run_queue.borrow();
         let entries = self.entries.borrow();
-        if let Some(later) = later {
-            prefetch::line_of(prefetch::slab_slot(&entries, later.key));
+        if self.stats.switches.get().is_multiple_of(WALK_BATCH as u64) {
+            // Behind the next one: this batch's pages, the next batch's
+            // entries (this batch once the hub has run `WALK_BATCH` more).
+            for i in 1 + WALK_BATCH..1 + 2 * WALK_BATCH {
+                if let Some(r) = q.peek_nth(i) {
+                    prefetch::line_of(prefetch::slab_slot(&entries, r.key));
+                }
+            }
+            for i in 1..1 + WALK_BATCH {
+                if let Some(r) = q.peek_nth(i)
+                    && let Some(e) = entries.get(r.key)
+                {
+                    prefetch::stack_pages(e.park_sp, e.stack_top);
+                }
+            }
         }
-        if let Some(after) = after
-            && let Some(e) = entries.get(after.key)
-        {
-            prefetch::stack_pages(e.park_sp, e.stack_top);
-        }
-        if let Some(next) = next
+        if let Some(next) = q.peek()
             && let Some(e) = entries.get(next.key)
         {
             // The entry's second line is what the greenlet's park left
