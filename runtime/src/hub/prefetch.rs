@@ -64,13 +64,27 @@ pub(super) fn stack(park_sp: usize, top: usize) {
     if park_sp == 0 {
         return;
     }
-    lines::<{ (BELOW + ABOVE) / LINE }>(park_sp.wrapping_sub(BELOW));
+    lines::<{ (BELOW + ABOVE) / LINE }>(frames_start(park_sp));
     // The main greenlet runs on the thread's own stack, whose top the hub
     // does not record (0). Of the others, the resume reads the coroutine in
     // its slot, then the lines under the base.
     if top != 0 {
-        lines::<{ (UNDER_BASE + CORO_SLOT) / LINE }>(top.wrapping_sub(reserved_top() + UNDER_BASE));
+        lines::<{ (UNDER_BASE + CORO_SLOT) / LINE }>(top_start(top));
     }
+}
+
+/// Where the frames that [`stack`] asks for start: `BELOW` under the park
+/// marker (they run `BELOW + ABOVE` bytes from there).
+#[inline(always)]
+fn frames_start(park_sp: usize) -> usize {
+    park_sp.wrapping_sub(BELOW)
+}
+
+/// Where the lines at the top of a stack that [`stack`] asks for start:
+/// `UNDER_BASE` under the base, below the header and the coroutine slot.
+#[inline(always)]
+fn top_start(top: usize) -> usize {
+    top.wrapping_sub(reserved_top() + UNDER_BASE)
 }
 
 /// Asks for one line on each page that [`stack`] asks for: with many
@@ -84,13 +98,14 @@ pub(super) fn stack_pages(park_sp: usize, top: usize) {
     if park_sp == 0 {
         return;
     }
-    let (lo, hi) = (park_sp.wrapping_sub(BELOW), park_sp.wrapping_add(ABOVE - 1));
+    let lo = frames_start(park_sp);
+    let hi = lo.wrapping_add(BELOW + ABOVE - 1);
     line(lo);
     if hi / PAGE != lo / PAGE {
         line(hi);
     }
     if top != 0 {
-        line(top.wrapping_sub(reserved_top() + UNDER_BASE));
+        line(top_start(top));
     }
 }
 
