@@ -110,17 +110,33 @@ fn own_sleeps() -> u64 {
         .unwrap_or(0)
 }
 
+/// The counters a slice reads at its warm-up and at its end.
+#[derive(Clone, Copy, Default)]
+struct Reading {
+    /// The server's CPU time ([`cpu_ns`]).
+    cpu_ns: u64,
+    /// This process's sleeps so far ([`own_sleeps`]).
+    sleeps: u64,
+}
+
+impl Reading {
+    fn take(server_pid: u32) -> Reading {
+        Reading {
+            cpu_ns: cpu_ns(server_pid),
+            sleeps: own_sleeps(),
+        }
+    }
+}
+
 /// The clock of one slice.
 struct Slice {
     warm: Instant,
     end: Instant,
     counted: bool,
     pid: u32,
-    cpu_at_warm: Option<u64>,
-    cpu_at_end: Option<u64>,
-    /// [`own_sleeps`] as the clock passes the warm-up and the end.
-    sleeps_at_warm: u64,
-    sleeps_at_end: u64,
+    /// The readings as the clock passes the warm-up and the end.
+    at_warm: Option<Reading>,
+    at_end: Option<Reading>,
     requests: u64,
 }
 
@@ -132,10 +148,8 @@ impl Slice {
             end: start + length,
             counted,
             pid,
-            cpu_at_warm: None,
-            cpu_at_end: None,
-            sleeps_at_warm: 0,
-            sleeps_at_end: 0,
+            at_warm: None,
+            at_end: None,
             requests: 0,
         }
     }
@@ -143,13 +157,11 @@ impl Slice {
     /// Takes the CPU and sleep readings as the clock passes the warm-up
     /// and the end; returns how long the next poll may sleep.
     fn tick(&mut self, now: Instant) -> io::Result<Duration> {
-        if self.cpu_at_warm.is_none() && now >= self.warm {
-            self.cpu_at_warm = Some(cpu_ns(self.pid));
-            self.sleeps_at_warm = own_sleeps();
+        if self.at_warm.is_none() && now >= self.warm {
+            self.at_warm = Some(Reading::take(self.pid));
         }
-        if self.cpu_at_end.is_none() && now >= self.end {
-            self.cpu_at_end = Some(cpu_ns(self.pid));
-            self.sleeps_at_end = own_sleeps();
+        if self.at_end.is_none() && now >= self.end {
+            self.at_end = Some(Reading::take(self.pid));
         }
         if now >= self.end + DRAIN_LIMIT {
             return Err(io::Error::new(
@@ -185,9 +197,12 @@ impl Slice {
         totals.requests += self.requests;
         totals.secs += secs;
         totals.rates.push(self.requests as f64 / secs);
-        let (a, b) = (self.cpu_at_warm.unwrap_or(0), self.cpu_at_end.unwrap_or(0));
-        totals.cpu_ns += b.saturating_sub(a);
-        totals.sleeps += self.sleeps_at_end.saturating_sub(self.sleeps_at_warm);
+        let (a, b) = (
+            self.at_warm.unwrap_or_default(),
+            self.at_end.unwrap_or_default(),
+        );
+        totals.cpu_ns += b.cpu_ns.saturating_sub(a.cpu_ns);
+        totals.sleeps += b.sleeps.saturating_sub(a.sleeps);
     }
 }
 
