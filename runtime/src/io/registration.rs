@@ -92,14 +92,21 @@ impl Registration {
         deadline: Option<Instant>,
         mut op: impl FnMut() -> io::Result<R>,
     ) -> io::Result<R> {
+        let mut ready = self.is_ready(dir);
         loop {
-            if self.is_ready(dir) {
+            if ready {
                 match op() {
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear(dir),
                     res => return res,
                 }
             }
             self.wait(dir, deadline)?;
+            // A wait returns only once it saw the readiness (at once if it
+            // was set already): the operation is tried without asking the
+            // driver again. Should another greenlet on the same socket have
+            // used it up meanwhile, the operation says `WouldBlock` and the
+            // loop waits again.
+            ready = true;
         }
     }
 
