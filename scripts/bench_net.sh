@@ -48,17 +48,17 @@ default in earlier `ab` runs at 10,000 connections: with connections made in tur
 (16 cycles), and busy polling off 1.003x at 1,000 connections (60 cycles), so the tables keep the
 default 20 µs busy poll and 256 KiB stacks. At 1,000 connections the load-sleeps column tells
 the ranking. On loopback, a reply that finds its load process asleep pays for waking it
-(`sock_def_readable`, the scheduler's wake-up and an interrupt to the other core, which this VM
-makes dear: about 30 µs of the server's CPU per wake-up, from the system time and sleeps of the
-servers in one `ab` run), so a server slightly slower than its load process lets that process run
+(`sock_def_readable`, the scheduler's wake-up and an interrupt to the other core, which these VMs
+make dear: about 30 µs of the server's CPU per wake-up on the Intel Xeon of 2026-12-03, from the
+system time and sleeps of the servers in one `ab` run), so a server slightly slower than its load process lets that process run
 dry and sleep more often, pays for the wake-ups, and is slower still. In `net_echo ab pingpong
 1000 200 40` with the four servers (2026-12-03), the load processes slept 1.5 (mio loop), 13.1
 (tokio), 19.4 (sprout) and 36.6 (may) times per 1,000 requests, in the order of their requests/s;
 with the load processes polling without ever sleeping (an experiment: their poll timeout set to
 zero, not kept) the mio loop led sprout by 9% instead of 15%, and tokio led it by 3%. At 10,000
 connections the load processes hardly sleep, and what ranks the servers is their own work.
-`scripts/profile_perf.sh` (perf's cpu-clock sampling, kernel included) gives sprout 0.30 µs of
-user time per request at 1,000 connections against 0.17 for the mio loop, and at 10,000 0.61
+On that Intel Xeon, `scripts/profile_perf.sh` (perf's cpu-clock sampling, kernel included) gave
+sprout 0.30 µs of user time per request at 1,000 connections against 0.17 for the mio loop, and at 10,000 0.61
 against tokio's 0.64; most of it (0.37 µs at 10,000) is the hub's prefetch of the stacks of the
 greenlets next in line, which waits for the page walks of stack pages the TLB no longer holds.
 Every stack's page-table entries are a cache line of their own, the stacks being 260 KiB apart,
@@ -81,13 +81,33 @@ every connection into one buffer and keeps a few bytes per connection; a tokio t
 and buffer in one allocation; a sprout handler touches two pages of its stack per request, the top
 one (the coroutine, corosensei's link to the hub, the connection) and the one of its 4 KiB buffer
 and the frames below it. `scripts/profile_cache.sh` (callgrind's cache model, blind to prefetches,
-with this Intel machine's 48 KiB L1 and 2 MiB L2) counts, at 1,000 connections, 1,060
+with the Intel Xeon's 48 KiB L1 and 2 MiB L2) counted, at 1,000 connections, 1,060
 instructions, 15.7 L1 and 12.6 L2 misses per request for sprout against 1,258, 5.3 and 0.04 for
-tokio. Sprout's hub hides most of those misses behind prefetches (README.md): before it switches to
+tokio; at 100 connections, since sprout's I/O retries at once after a wait instead of asking the
+driver again (2026-12-04), 1,017 instructions per request, from 1,059. Sprout's hub hides most of those misses behind prefetches (README.md): before it switches to
 a greenlet it asks for the next one's stack lines (its coroutine lives in the top ones), the two
 lines of its entry (whose first also holds the slab's occupied tag), its socket's state (one line,
 with the socket's first waiter in it) and the entry of the one after it; the loops over a poll's
 events and over the greenlets they wake ask for the socket state or entry four items ahead.
+
+On the AMD EPYC of 2026-12-04 (KVM, 512 KiB of L2 per core), `scripts/profile_pair.sh` sampled the
+servers' core through one `ab` rotation, so that all of them were profiled in the same minutes.
+At 1,000 connections (`scripts/profile_pair.sh pingpong 1000 200 12`) the kernel's time per
+request was 6.69, 6.60 and 6.53 µs for sprout, tokio and the mio loop, the user time 0.78, 0.85
+and 0.38 µs, of which 0.24 µs was sprout's prefetch waiting for page walks; at 10,000 (`10000 500
+12`) the kernel's 8.64, 8.49 and 8.94 µs, the user time 0.97, 0.98 and 0.54 µs. Counted with
+perf's syscall tracepoints at 10,000 connections, sprout and tokio make one `recvfrom` and one
+`sendto` per request and an `epoll_wait` every 60 or so, the mio loop two `recvfrom` (the second
+ends in `EAGAIN`), and the mio loop is the fastest all the same: what it saves is per-connection
+memory, one buffer for all and a few bytes of state each. (perf samples the whole rotation, the
+connections' set-up included, where sprout's first touches of its stacks are page faults: about
+0.08 µs per request of the kernel's figure at 10,000.) In five paired runs at 10,000 connections
+that day tokio served 1.01-1.02x sprout, at 1,000 0.99-1.01x. Variations of sprout's hub tried on it in paired
+runs served within their runs' spread (0.99-1.02x at 1,000 and 10,000 connections): a narrower
+stack prefetch (448 bytes above the park and 192 below) or none, walks batched by 1, 8 or 16
+greenlets instead of 4, the socket's registration prefetched with the batch's pages or not at
+all, a poll's wake-ups sorted by greenlet, polling only once the greenlets queued at the previous
+poll have run, and 16 or 64 KiB stacks.
 <!-- net:end -->"""
 doc = open("BENCHMARKS.md").read()
 if "<!-- net:begin -->" in doc:
