@@ -83,8 +83,8 @@ one (the coroutine, corosensei's link to the hub, the connection) and the one of
 and the frames below it. `scripts/profile_cache.sh` (callgrind's cache model, blind to prefetches,
 with the Intel Xeon's 48 KiB L1 and 2 MiB L2) counted, at 1,000 connections, 1,060
 instructions, 15.7 L1 and 12.6 L2 misses per request for sprout against 1,258, 5.3 and 0.04 for
-tokio; at 100 connections, since sprout's I/O retries at once after a wait instead of asking the
-driver again (2026-12-04), 1,017 instructions per request, from 1,059. Sprout's hub hides most of those misses behind prefetches (README.md): before it switches to
+tokio; on the AMD EPYC below, at 100 connections, 1,017 instructions per request for sprout since
+its I/O retries at once after a wait instead of asking the driver again (2026-12-04), from 1,059. Sprout's hub hides most of those misses behind prefetches (README.md): before it switches to
 a greenlet it asks for the next one's stack lines (its coroutine lives in the top ones), the two
 lines of its entry (whose first also holds the slab's occupied tag), its socket's state (one line,
 with the socket's first waiter in it) and the entry of the one after it; the loops over a poll's
