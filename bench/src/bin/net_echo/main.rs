@@ -68,7 +68,7 @@ fn main() -> io::Result<()> {
             // One table with a chosen number of slices, for a closer look at
             // one load than `run` gives it.
             let (load, slice_ms, cycles) = row_args(&args);
-            let rows = rotated(&builtin_specs()?, &load, slice_ms, cycles)?;
+            let rows = rotated(&builtin_specs()?, &load, slice_ms, cycles, ROUNDS)?;
             print_table(
                 &format!("{} {} ({cycles} cycles of {slice_ms} ms)", load[0], load[1]),
                 &rows,
@@ -79,7 +79,7 @@ fn main() -> io::Result<()> {
             // Any builds and settings side by side (see `usage`).
             let (load, slice_ms, cycles) = row_args(&args);
             let specs: Vec<Spec> = args[5..].iter().map(|a| Spec::parse(a)).collect();
-            print_ab(&rotated(&specs, &load, slice_ms, cycles)?);
+            print_ab(&rotated(&specs, &load, slice_ms, cycles, ab_rounds())?);
             Ok(())
         }
         _ => {
@@ -90,7 +90,8 @@ fn main() -> io::Result<()> {
                  slices pingpong|churn N ADDR SERVER_PID (then SLICE <ms> <0|1> ... END on stdin)\n\
                  ab: the named servers (IMPL: sprout, tokio, may or mio, run by that net_echo \
                  BINARY with the given environment, each driven by that BINARY's load process) \
-                 in one rotation, each row against the first"
+                 in one rotation, each row against the first, over NET_ECHO_ROUNDS rounds of \
+                 fresh processes (default 4)"
             );
             std::process::exit(2);
         }
@@ -394,26 +395,65 @@ struct Row {
     /// aligned across servers so that index `k` of two rows was measured
     /// in the same cycle.
     rates: Vec<f64>,
+    /// How many of `rates`, in order, each round of fresh processes gave
+    /// (the same for every row).
+    round_lens: Vec<usize>,
 }
 
 impl Row {
     /// The median and the middle half (quartiles) of this row's rate over
     /// `peer`'s, cycle by cycle.
     fn ratio(&self, peer: &Row) -> (f64, f64, f64) {
-        let mut r: Vec<f64> = self
-            .rates
-            .iter()
-            .zip(&peer.rates)
-            .filter(|(_, p)| **p > 0.0)
-            .map(|(a, p)| a / p)
-            .collect();
-        if r.is_empty() {
-            return (f64::NAN, f64::NAN, f64::NAN);
-        }
-        r.sort_by(f64::total_cmp);
-        let at = |q: f64| r[((r.len() - 1) as f64 * q).round() as usize];
-        (at(0.5), at(0.25), at(0.75))
+        quartiles(paired(&self.rates, &peer.rates))
     }
+
+    /// The median of this row's rate over `peer`'s in each round of fresh
+    /// processes: a process's luck lasts the round (see [`rotated`]), so
+    /// these, not the cycles, are the independent samples.
+    fn round_ratios(&self, peer: &Row) -> Vec<f64> {
+        let mut at = 0;
+        self.round_lens
+            .iter()
+            .map(|&len| {
+                let range = at..(at + len).min(self.rates.len()).min(peer.rates.len());
+                at += len;
+                quartiles(paired(&self.rates[range.clone()], &peer.rates[range])).0
+            })
+            .collect()
+    }
+}
+
+/// `a / b`, cycle by cycle, where `b` served anything.
+fn paired(a: &[f64], b: &[f64]) -> Vec<f64> {
+    a.iter()
+        .zip(b)
+        .filter(|(_, p)| **p > 0.0)
+        .map(|(x, p)| x / p)
+        .collect()
+}
+
+/// The median and quartiles of `r` (NaN for none), each between the two
+/// values nearest to it (the median of an even count is the mean of the
+/// middle two, not the upper one).
+fn quartiles(mut r: Vec<f64>) -> (f64, f64, f64) {
+    if r.is_empty() {
+        return (f64::NAN, f64::NAN, f64::NAN);
+    }
+    r.sort_by(f64::total_cmp);
+    let at = |q: f64| {
+        let x = (r.len() - 1) as f64 * q;
+        let (lo, hi) = (x.floor() as usize, x.ceil() as usize);
+        r[lo] + (r[hi] - r[lo]) * (x - lo as f64)
+    };
+    (at(0.5), at(0.25), at(0.75))
+}
+
+/// The mean of `v` and its standard error (NaN with fewer than two).
+fn mean_se(v: &[f64]) -> (f64, f64) {
+    let n = v.len() as f64;
+    let mean = v.iter().sum::<f64>() / n;
+    let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, (var / n).sqrt())
 }
 
 /// The load process of one server (pinned to core 0), driven over its
@@ -556,9 +596,18 @@ const CONNECT_BATCH: usize = 50;
 /// cycles).
 const ROUNDS: usize = 4;
 
+/// Rounds of `ab`: `NET_ECHO_ROUNDS`, else [`ROUNDS`].
+fn ab_rounds() -> usize {
+    std::env::var("NET_ECHO_ROUNDS")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(ROUNDS)
+}
+
 /// The servers of `specs` at once, each with its own load process, driven
 /// in turn, one `slice_ms` slice per server per cycle, for `cycles`
-/// counted cycles split over [`ROUNDS`] rounds.
+/// counted cycles split over `rounds` rounds (fewer when there are fewer
+/// cycles).
 ///
 /// Each round starts every server and load process afresh and begins with
 /// an uncounted cycle. A process's luck lasts as long as it does (where
@@ -571,9 +620,16 @@ const ROUNDS: usize = 4;
 /// other equally often: what a slice leaves behind (a server's threads
 /// still spinning, caches filled by its data) weighs on whoever comes
 /// next.
-fn rotated(specs: &[Spec], load: &[String], slice_ms: u64, cycles: usize) -> io::Result<Vec<Row>> {
+fn rotated(
+    specs: &[Spec],
+    load: &[String],
+    slice_ms: u64,
+    cycles: usize,
+    rounds: usize,
+) -> io::Result<Vec<Row>> {
     let n = specs.len();
-    let rounds = ROUNDS.min(cycles).max(1);
+    let rounds = rounds.min(cycles).max(1);
+    let mut round_lens = Vec::with_capacity(rounds);
     let mut sums: Vec<Sum> = (0..n).map(|_| Sum::default()).collect();
     let mut cycles_so_far = 0;
     for round in 0..rounds {
@@ -607,6 +663,7 @@ fn rotated(specs: &[Spec], load: &[String], slice_ms: u64, cycles: usize) -> io:
             }
         }
         cycles_so_far += round_cycles + 1;
+        round_lens.push(round_cycles);
         for (i, g) in gens.into_iter().enumerate() {
             let done = g.finish()?;
             let sum = &mut sums[i];
@@ -643,6 +700,7 @@ fn rotated(specs: &[Spec], load: &[String], slice_ms: u64, cycles: usize) -> io:
                 sys_us: sum.sys_ticks as f64 * us_per_tick / requests,
                 rss_kib: sum.rss_kib,
                 rates: sum.rates,
+                round_lens: round_lens.clone(),
             }
         })
         .collect();
@@ -707,6 +765,21 @@ fn print_ab(rows: &[Row]) {
         println!(
             "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.1} | {mid:.3}x ({lo:.3}-{hi:.3}) |",
             row.name, row.rps, row.cpu_us, row.user_us, row.sys_us, row.load_sleeps
+        );
+    }
+    // A process's luck lasts its round, so the rounds' ratios are the
+    // independent samples; their spread says how far the table's medians
+    // can be trusted (with one server in two rows it is the luck alone).
+    println!();
+    for row in &rows[1..] {
+        let r = row.round_ratios(&rows[0]);
+        let (mean, se) = mean_se(&r);
+        let each: Vec<String> = r.iter().map(|x| format!("{x:.3}")).collect();
+        println!(
+            "{} vs {} by round: {}; mean {mean:.3}x, standard error {se:.3}",
+            row.name,
+            rows[0].name,
+            each.join(" ")
         );
     }
 }
@@ -802,12 +875,19 @@ fn run(quick: bool) -> io::Result<()> {
             &["pingpong".into(), n.to_string()],
             slice_ms,
             cycles,
+            ROUNDS,
         )?;
         curve.extend(rows.iter().map(|r| (n, r.name.clone(), r.rps)));
         print_table(&name, &rows);
     }
     let (slice_ms, cycles) = plan(64);
-    let rows = rotated(&specs, &["churn".into(), "64".into()], slice_ms, cycles)?;
+    let rows = rotated(
+        &specs,
+        &["churn".into(), "64".into()],
+        slice_ms,
+        cycles,
+        ROUNDS,
+    )?;
     print_table(
         &format!("Connect per request (churn), 64 in flight ({cycles} cycles of {slice_ms} ms)"),
         &rows,
