@@ -10,7 +10,7 @@
 
 use slab::Slab;
 
-use crate::greenlet::stack::{CORO_SLOT, reserved_top};
+use crate::greenlet::stack::CORO_SLOT;
 
 /// Prefetch only when at least this many greenlets are ready: with fewer,
 /// their stacks stay cached and the prefetch would be pure overhead.
@@ -56,20 +56,20 @@ pub(super) fn stack_marker() -> usize {
 }
 
 /// Asks the CPU to fetch the stack lines a greenlet that parked at
-/// `park_sp` on the stack that ends at `top` (0: unknown) touches when it
-/// resumes. No-op for a greenlet that never parked, and on other
-/// architectures.
+/// `park_sp` touches when it resumes; `coro` is the address of its
+/// coroutine, which lies at its stack's base (0 for none: the main
+/// greenlet runs on the thread's own stack). No-op for a greenlet that
+/// never parked, and on other architectures.
 #[inline(always)]
-pub(super) fn stack(park_sp: usize, top: usize) {
+pub(super) fn stack(park_sp: usize, coro: usize) {
     if park_sp == 0 {
         return;
     }
     lines::<{ (BELOW + ABOVE) / LINE }>(frames_start(park_sp));
-    // The main greenlet runs on the thread's own stack, whose top the hub
-    // does not record (0). Of the others, the resume reads the coroutine in
-    // its slot, then the lines under the base.
-    if top != 0 {
-        lines::<{ (UNDER_BASE + CORO_SLOT) / LINE }>(top_start(top));
+    // The resume reads the coroutine in its slot, then the lines under the
+    // base.
+    if coro != 0 {
+        lines::<{ (UNDER_BASE + CORO_SLOT) / LINE }>(top_start(coro));
     }
 }
 
@@ -81,10 +81,11 @@ fn frames_start(park_sp: usize) -> usize {
 }
 
 /// Where the lines at the top of a stack that [`stack`] asks for start:
-/// `UNDER_BASE` under the base, below the header and the coroutine slot.
+/// `UNDER_BASE` under the base, where the coroutine `coro` lies (the stack's
+/// header and its color are above it).
 #[inline(always)]
-fn top_start(top: usize) -> usize {
-    top.wrapping_sub(reserved_top() + UNDER_BASE)
+fn top_start(coro: usize) -> usize {
+    coro.wrapping_sub(UNDER_BASE)
 }
 
 /// Asks for one line on each page that [`stack`] asks for: with many
@@ -94,7 +95,7 @@ fn top_start(top: usize) -> usize {
 /// ([`WALK_BATCH`]) and a few switches before [`stack`], the walks overlap
 /// and are done by the time its lines are asked for.
 #[inline(always)]
-pub(super) fn stack_pages(park_sp: usize, top: usize) {
+pub(super) fn stack_pages(park_sp: usize, coro: usize) {
     if park_sp == 0 {
         return;
     }
@@ -104,8 +105,8 @@ pub(super) fn stack_pages(park_sp: usize, top: usize) {
     if hi / PAGE != lo / PAGE {
         line(hi);
     }
-    if top != 0 {
-        line(top_start(top));
+    if coro != 0 {
+        line(top_start(coro));
     }
 }
 

@@ -34,6 +34,12 @@ pub(super) fn watch_forks() {
     });
 }
 
+/// Where a greenlet's coroutine is (at its stack's base), 0 before it runs.
+#[inline(always)]
+fn coro_addr(e: &Entry) -> usize {
+    e.coroutine.as_ref().map_or(0, |c| c.as_ptr().addr())
+}
+
 /// What a popped run-queue item turned out to be.
 enum Next {
     Stale,
@@ -107,7 +113,7 @@ impl Hub {
                 if let Some(r) = q.peek_nth(i)
                     && let Some(e) = entries.get(r.key)
                 {
-                    prefetch::stack_pages(e.park_sp, e.stack_top);
+                    prefetch::stack_pages(e.park_sp, coro_addr(e));
                 }
             }
         }
@@ -117,7 +123,7 @@ impl Hub {
             // The entry's second line is what the greenlet's park left
             // behind.
             prefetch::line_of(std::ptr::from_ref(e).addr() + prefetch::LINE);
-            prefetch::stack(e.park_sp, e.stack_top);
+            prefetch::stack(e.park_sp, coro_addr(e));
             prefetch::object(e.park_hints.object);
             prefetch::line_of(e.park_hints.line);
         }
