@@ -27,8 +27,11 @@ Reading the tables: the machine's speed drifts by 2-3x over seconds (a shared, n
 VM), so figures of different runs, and requests/s of servers measured one after the other, say
 little. The ratio columns are the figures to read: each compares two servers slice by slice in
 the same cycle of the rotation (at 10,000 connections the slices last a second), and the bracket shows how
-far the middle half of those paired ratios spreads. A ratio whose bracket holds 1.00 is a tie on
-this machine. The server CPU per request is each server's own cost, waking its load process
+far the middle half of those paired ratios spreads. That bracket says little about how far the
+ratio itself can be trusted: a process's luck lasts as long as the process, so the independent
+samples are the rounds of fresh processes, and the line under each table gives sprout's ratios as
+the mean over the rounds of each round's median, with its standard error. A ratio within two
+standard errors of 1.00 is a tie on this machine. The server CPU per request is each server's own cost, waking its load process
 included (see below); requests/s at one connection
 is mostly the cost of waking sleeping threads, which this VM makes dear (see the busy-poll note in
 README.md). In the churn table the load generator's core is saturated, so requests/s is its cost
@@ -40,9 +43,9 @@ weighs more than the servers do: four identical sprout servers whose connections
 server after the other (as these tables did before 2026-12-03, sprout's first) served 1.00, 1.04,
 1.06 and 1.12x in that order (`net_echo ab pingpong 10000 1000 16` with four `sprout` rows, on an
 Intel Xeon of this kind of VM), and the order followed the load processes when those were started
-in reverse. Connections are now made in turns, the cycles split over four rounds of fresh
-processes, and the slices ordered by a Williams design (the preamble above); the same four servers
-then came out 1.00, 0.995, 0.98 and 0.99x. The bias had favoured every variant listed after the
+in reverse. Connections are now made in turns, the cycles split over rounds of fresh processes
+(four until 2026-12-04, sixteen since), and the slices ordered by a Williams design (the preamble
+above); the same four servers then came out 1.00, 0.995, 0.98 and 0.99x. The bias had favoured every variant listed after the
 default in earlier `ab` runs at 10,000 connections: with connections made in turns,
 `SPROUT_BUSY_POLL_US=0` and `SPROUT_STACK_SIZE=65536` served 0.976x and 0.983x of the default there
 (16 cycles), and busy polling off 1.003x at 1,000 connections (60 cycles), so the tables keep the
@@ -84,7 +87,8 @@ and the frames below it. `scripts/profile_cache.sh` (callgrind's cache model, bl
 with the Intel Xeon's 48 KiB L1 and 2 MiB L2) counted, at 1,000 connections, 1,060
 instructions, 15.7 L1 and 12.6 L2 misses per request for sprout against 1,258, 5.3 and 0.04 for
 tokio; on the AMD EPYC below, at 100 connections, 1,017 instructions per request for sprout since
-its I/O retries at once after a wait instead of asking the driver again (2026-12-04), from 1,059. Sprout's hub hides most of those misses behind prefetches (README.md): before it switches to
+its I/O retries at once after a wait instead of asking the driver again (2026-12-04), from 1,059,
+and 1,020 with the stack colors below. Sprout's hub hides most of those misses behind prefetches (README.md): before it switches to
 a greenlet it asks for the next one's stack lines (its coroutine lives in the top ones), the two
 lines of its entry (whose first also holds the slab's occupied tag), its socket's state (one line,
 with the socket's first waiter in it) and the entry of the one after it; the loops over a poll's
@@ -103,11 +107,35 @@ memory, one buffer for all and a few bytes of state each. (perf samples the whol
 connections' set-up included, where sprout's first touches of its stacks are page faults: about
 0.08 µs per request of the kernel's figure at 10,000.) In five paired runs at 10,000 connections
 that day tokio served 1.01-1.02x sprout, at 1,000 0.99-1.01x. Variations of sprout's hub tried on it in paired
-runs served within their runs' spread (0.99-1.02x at 1,000 and 10,000 connections): a narrower
-stack prefetch (448 bytes above the park and 192 below) or none, walks batched by 1, 8 or 16
-greenlets instead of 4, the socket's registration prefetched with the batch's pages or not at
-all, a poll's wake-ups sorted by greenlet, polling only once the greenlets queued at the previous
-poll have run, and 16 or 64 KiB stacks.
+runs of four rounds served within those runs' spread (0.99-1.02x at 1,000 and 10,000 connections):
+no stack prefetch, walks batched by 1, 8 or 16 greenlets instead of 4, the socket's registration
+prefetched with the batch's pages or not at all, a poll's wake-ups sorted by greenlet, polling
+only once the greenlets queued at the previous poll have run, 16 or 64 KiB stacks, and a narrower
+stack prefetch, which runs of more rounds then showed to be a gain (below).
+
+Later on 2026-12-04, on the same machine, `net_echo ab` with two identical sprout servers among
+the rows showed how much luck a process has: at 10,000 connections (`NET_ECHO_ROUNDS=16 net_echo ab
+pingpong 10000 1000 32`) the two served 0.94-1.05x each other from round to round (a standard
+deviation of 0.027), and 1.004x over the sixteen rounds (standard error 0.007). With four rounds
+a table's ratio at 10,000 connections could move by 1-2% from run to run, as in the five paired
+runs above; the tables now
+take sixteen rounds, and `ab` prints each row's ratio by round (`NET_ECHO_ROUNDS` sets their
+number). Measured so, two changes to sprout served more. Stacks come in 32 colors: each starts 0
+to 31 cache lines lower under its top, so that the lines a resume touches do not lie at the same
+offsets within their pages on every stack, where a physically indexed cache can hold a
+sixty-fourth of them whatever the pages' addresses (callgrind's model of the 512 KiB, 8-way L2 at
+300 connections: 12.6 misses per request before, 5.0 after; `scripts/profile_cache.sh sprout
+300`); alone 0.999-1.010x at 10,000 connections in three runs (standard errors 0.008-0.021). The hub's prefetch
+of a parked greenlet's frames now covers 192 bytes below its park marker and 448 above (it was
+256 and 768: the echo handler's buffer begins about 430 bytes above, and the lines beyond were
+fetched for nothing, pushing others out of the caches): alone 1.020x at 10,000 connections
+(0.011); with the colors (in an earlier form in three of the runs), in five runs of 16 to 24
+rounds, 0.990-1.017x at 10,000 (the 0.990 in a run whose standard errors were 0.02, twice the
+others'), 1.013x (0.007) at 1,000 and 1.003x (0.003) at 100, with 0.15 µs or so less user time
+per request at 10,000. In the same runs tokio served 0.956-1.019x the sprout of before them at
+10,000 connections. The kernel's delayed ACKs (`TcpExt: DelayedACKs`) came to 0.37-0.55 per request at
+10,000 connections, where a request waits in the server for about as long as the delayed-ACK
+timeout, for every server alike, and did not rank them.
 <!-- net:end -->"""
 doc = open("BENCHMARKS.md").read()
 if "<!-- net:begin -->" in doc:

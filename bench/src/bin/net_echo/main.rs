@@ -12,7 +12,7 @@
 //!
 //! All four servers run at once and are driven in turn in short slices
 //! (see [`rotate`]), so that the drift of a shared virtual machine hits
-//! all of them alike, over four rounds of fresh processes, so that no
+//! all of them alike, over sixteen rounds of fresh processes, so that no
 //! server keeps the luck of one process's placement (see [`rotated`]).
 //!
 //! ```text
@@ -91,7 +91,7 @@ fn main() -> io::Result<()> {
                  ab: the named servers (IMPL: sprout, tokio, may or mio, run by that net_echo \
                  BINARY with the given environment, each driven by that BINARY's load process) \
                  in one rotation, each row against the first, over NET_ECHO_ROUNDS rounds of \
-                 fresh processes (default 4)"
+                 fresh processes (default 16)"
             );
             std::process::exit(2);
         }
@@ -593,8 +593,11 @@ impl Drop for Generator {
 const CONNECT_BATCH: usize = 50;
 
 /// Rounds of fresh processes per table (fewer when there are fewer
-/// cycles).
-const ROUNDS: usize = 4;
+/// cycles). A process's luck lasts its round, and it is large: two
+/// identical sprout servers in one rotation at 10,000 connections served
+/// 0.94-1.05x each other from round to round, so a table's precision comes
+/// from its rounds, not from its cycles.
+const ROUNDS: usize = 16;
 
 /// Rounds of `ab`: `NET_ECHO_ROUNDS`, else [`ROUNDS`].
 fn ab_rounds() -> usize {
@@ -825,6 +828,21 @@ fn print_table(name: &str, rows: &[Row]) {
         );
     }
     println!();
+    if let Some(sprout) = rows.iter().find(|r| r.name == "sprout") {
+        let by_round = |w: &str| {
+            let (mean, se) = mean_se(&sprout.round_ratios(peer(w)));
+            format!("{mean:.3}x ± {se:.3}")
+        };
+        println!(
+            "By round ({} rounds, mean ± standard error): sprout vs tokio {}, vs may {}, \
+             vs the mio loop {}.",
+            sprout.round_lens.len(),
+            by_round("tokio"),
+            by_round("may"),
+            by_round("mio")
+        );
+        println!();
+    }
 }
 
 fn run(quick: bool) -> io::Result<()> {
@@ -845,7 +863,7 @@ fn run(quick: bool) -> io::Result<()> {
         "64-byte messages; each server in its own process pinned to core 1, and for each server \
          a load-generator process pinned to core 0. All four servers run at once and are driven \
          in turn, one slice per server per cycle; each table names its slices. The cycles are \
-         split over four rounds of fresh processes, started in an order that moves on by one \
+         split over sixteen rounds of fresh processes, started in an order that moves on by one \
          each round, the load processes making their connections in turns, fifty at a time \
          each, so that no server's connections are older than another's (at 10,000 connections \
          the ones made last are served fastest); each round begins with an uncounted cycle, and \
@@ -854,6 +872,12 @@ fn run(quick: bool) -> io::Result<()> {
          tenth and end before its end, then waits for the ones in flight before the next \
          server's slice. Ratio columns: the median over cycles of this row's requests/s over \
          the peer's in the same cycle, with the middle half of those ratios in brackets. \
+         Below each table, sprout's ratios by round: the mean over the rounds of each round's \
+         median, with its standard error. A process's luck (where its pages fall in the \
+         physically indexed caches, how its connections' TCP state evolves) lasts as long as \
+         the process, so the rounds are the independent samples: two identical sprout \
+         servers in one rotation at 10,000 connections served 0.94-1.05x each other from \
+         round to round. \
          Latency percentiles come from histograms with buckets about 2% wide. Server CPU is \
          the server process's CPU time per request over the counted time. Load sleeps: how \
          often the server's load process ran out of replies and went to sleep (its voluntary \
