@@ -889,16 +889,17 @@ mod tests {
             let mut pool = StackPool::new(size);
             let stacks: Vec<GreenStack> =
                 (0..CHUNK_SLOTS).map(|_| pool.take(None).unwrap()).collect();
+            let most = reserved_top() + (COLORS - 1) * 64;
             let mut offsets = std::collections::BTreeSet::new();
             for s in &stacks {
                 let base = s.base().get();
                 assert_eq!(base % 64, 0, "{size}: base {base:#x}");
-                assert!(s.top() - base <= reserved_top() + (COLORS - 1) * 64);
+                assert!(s.top() - base <= most);
                 assert!(s.top() - base >= reserved_top());
-                // In the top page, with all but at most 2,176 bytes of the
+                // In the top page, with all but at most `most` bytes of the
                 // usable size below it.
                 assert_eq!(base / 4096, (s.top() - 1) / 4096, "{size}");
-                assert!(base - s.lo - s.guard >= s.usable() - 2176);
+                assert!(base - s.lo - s.guard >= s.usable() - most);
                 offsets.insert(base % 4096);
             }
             // One chunk's 32 stacks: at least 27 colors.
